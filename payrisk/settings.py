@@ -1,0 +1,41 @@
+"""One settings object for the whole project, read from the environment (prefix PAYRISK_) when first asked for."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PAYRISK_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("data")
+    """Where the demo ledger, the MLflow SQLite store and the service database live by default."""
+    models_dir: Path = Path("models")
+    """Local cache of model artifacts resolved from the registry."""
+    database_url: str | None = None
+    """SQLAlchemy URL of the service store; default a SQLite file in data_dir."""
+    mlflow_tracking_uri: str | None = None
+    """MLflow tracking URI; MLFLOW_TRACKING_URI wins; default a SQLite file in data_dir."""
+    base_currency: str = "USD"
+    default_horizon_days: int = 90
+    """Days past due after which an unsettled invoice counts as defaulted."""
+    registered_model_name: str = "payment-risk"
+    num_threads: int = 2
+    """LightGBM threads: set explicitly, never left to OpenMP's default."""
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'payrisk.db').resolve()}"
+
+    def resolved_tracking_uri(self) -> str:
+        import os
+
+        return (os.environ.get("MLFLOW_TRACKING_URI") or self.mlflow_tracking_uri
+                or f"sqlite:///{(self.data_dir / 'mlflow.db').resolve()}")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
