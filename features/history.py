@@ -1,0 +1,152 @@
+"""Customer payment-history features as of T, from invoices settled by T (sorted cumulative operations).
+
+Each function takes day-number arrays prepared once by `features.build` and answers for many (customer, T) queries at
+once through `AsOf`, which only ever sees events dated <= T.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import lfilter
+
+from features.days import NO_DAY, AsOf, day_of_month, month_end_day, quarter_end_day, weekday
+
+
+def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+
+def _group_ewm(values: np.ndarray, group_start: np.ndarray, alpha: float) -> np.ndarray:
+    """Exponentially weighted mean within each group, in sorted order (pandas `ewm(alpha, adjust=True)`)."""
+    decay = 1.0 - alpha
+    numerator = lfilter([1.0], [1.0, -decay], values)
+    denominator = lfilter([1.0], [1.0, -decay], np.ones_like(values))
+    n = np.arange(len(values))
+    before = group_start - 1
+    has_before = before >= 0
+    factor = np.where(has_before, decay ** (n - before).astype(np.float64), 0.0)
+    prev_num = np.where(has_before, numerator[np.maximum(before, 0)], 0.0)
+    prev_den = np.where(has_before, denominator[np.maximum(before, 0)], 0.0)
+    return (numerator - factor * prev_num) / (denominator - factor * prev_den)
+
+
+def _group_last_k_sum(cumulative: np.ndarray, group_start: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sum and count of the last k values within each group, from a within-group cumulative sum."""
+    n = np.arange(len(cumulative))
+    lower = np.maximum(n - k, group_start - 1)  # index before the window
+    count = n - lower
+    before = np.where(lower >= group_start, cumulative[np.maximum(lower, 0)], 0.0)
+    return cumulative - before, count.astype(np.float64)
+
+
+def _group_last_k_median(values: np.ndarray, group_start: np.ndarray, k: int) -> np.ndarray:
+    n = len(values)
+    if n == 0:
+        return np.zeros(0)
+    idx = np.arange(n)[:, None] - np.arange(k)[None, :]
+    window = np.where(idx >= group_start[:, None], values[np.maximum(idx, 0)], np.nan)
+    return np.nanmedian(window, axis=1)
+
+
+def settled_history(customer: np.ndarray, settle_day: np.ndarray, due_day: np.ndarray, amount_base: np.ndarray,
+                    payment_count: np.ndarray, query_customer: np.ndarray, query_day: np.ndarray,
+                    ewm_alpha: float = 0.3, last_k: int = 5) -> dict[str, np.ndarray]:
+    """History over invoices settled on or before T: counts, days-late statistics, lateness shares."""
+    settled = settle_day < NO_DAY
+    index = AsOf(customer[settled], settle_day[settled])
+    days_late = (settle_day - due_day)[settled].astype(np.float64)
+    amount = amount_base[settled]
+    late = (days_late > 0).astype(np.float64)
+    late30 = (days_late > 30).astype(np.float64)
+    partial = (payment_count[settled] > 1).astype(np.float64)
+    cum = {name: index.group_cumsum(v) for name, v in {
+        "n": np.ones_like(days_late), "dl": days_late, "dl2": days_late**2, "late": late, "late30": late30,
+        "amt": amount, "amt_late": amount * late, "amt_late30": amount * late30, "amt_dl": amount * days_late,
+        "partial": partial}.items()}
+    sorted_dl = index.sorted_values(days_late)
+    ewm = _group_ewm(sorted_dl, index.group_start, ewm_alpha)
+    last_sum, last_n = _group_last_k_sum(cum["dl"], index.group_start, last_k)
+    last_late30, _ = _group_last_k_sum(cum["late30"], index.group_start, last_k)
+    median_last10 = _group_last_k_median(sorted_dl, index.group_start, 10)
+
+    pos = index.last_at_or_before(query_customer, query_day)
+    take = index.take
+    n = take(cum["n"], pos, 0.0)
+    mean = _safe_div(take(cum["dl"], pos, 0.0), n)
+    variance = _safe_div(take(cum["dl2"], pos, 0.0), n) - mean**2
+    amt = take(cum["amt"], pos, 0.0)
+    return {
+        "hist_settled_count": n,
+        "hist_settled_amount_base": amt,
+        "hist_days_late_mean": mean,
+        "hist_days_late_std": np.sqrt(np.clip(variance, 0, None)),
+        "hist_days_late_median_last10": take(median_last10, pos),
+        "hist_days_late_ewm": take(ewm, pos),
+        "hist_days_late_last5_mean": _safe_div(take(last_sum, pos, 0.0), take(last_n, pos, 0.0)),
+        "hist_last5_late30_count": take(last_late30, pos, 0.0),
+        "hist_last5_count": take(last_n, pos, 0.0),
+        "hist_days_late_amount_weighted": _safe_div(take(cum["amt_dl"], pos, 0.0), amt),
+        "hist_share_late": _safe_div(take(cum["late"], pos, 0.0), n),
+        "hist_share_late_30": _safe_div(take(cum["late30"], pos, 0.0), n),
+        "hist_amount_share_late": _safe_div(take(cum["amt_late"], pos, 0.0), amt),
+        "hist_amount_share_late_30": _safe_div(take(cum["amt_late30"], pos, 0.0), amt),
+        "hist_partial_payment_share": _safe_div(take(cum["partial"], pos, 0.0), n),
+        "_hist_days_late_sum": take(cum["dl"], pos, 0.0),
+    }
+
+
+def outcome_history(customer: np.ndarray, outcome_day: np.ndarray, defaulted: np.ndarray,
+                    write_off_day: np.ndarray, query_customer: np.ndarray, query_day: np.ndarray
+                    ) -> dict[str, np.ndarray]:
+    """Defaults and write-offs known by T; default rate over invoices whose outcome is known by T."""
+    known = outcome_day < NO_DAY
+    index = AsOf(customer[known], outcome_day[known])
+    cum_default = index.group_cumsum(defaulted[known].astype(np.float64))
+    pos = index.last_at_or_before(query_customer, query_day)
+    resolved = index.count_at_or_before(query_customer, query_day).astype(np.float64)
+    defaults = index.take(cum_default, pos, 0.0)
+    written = write_off_day < NO_DAY
+    write_offs = AsOf(customer[written], write_off_day[written]).count_at_or_before(query_customer, query_day)
+    return {
+        "hist_default_count": defaults,
+        "hist_outcome_count": resolved,
+        "hist_default_rate": _safe_div(defaults, resolved),
+        "hist_write_off_count": write_offs.astype(np.float64),
+    }
+
+
+def payment_habits(customer: np.ndarray, payment_day: np.ndarray, query_customer: np.ndarray,
+                   query_day: np.ndarray) -> dict[str, np.ndarray]:
+    """When the customer pays: days since the last payment, month/quarter-end and weekday concentration."""
+    index = AsOf(customer, payment_day)
+    month_end = (month_end_day(payment_day) - payment_day <= 2).astype(np.float64)
+    quarter_end = (quarter_end_day(payment_day) - payment_day <= 4).astype(np.float64)
+    mid_month = (np.abs(day_of_month(payment_day) - 15) <= 1).astype(np.float64)
+    pos = index.last_at_or_before(query_customer, query_day)
+    n = index.count_at_or_before(query_customer, query_day).astype(np.float64)
+    last_day = index.take(index.sorted_values(payment_day).astype(np.float64), pos)
+    wd = weekday(payment_day)
+    weekday_counts = np.stack([index.take(index.group_cumsum((wd == d).astype(np.float64)), pos, 0.0)
+                               for d in range(7)], axis=1)
+    return {
+        "hist_payment_count": n,
+        "days_since_last_payment": query_day - last_day,
+        "hist_month_end_payment_share": _safe_div(index.take(index.group_cumsum(month_end), pos, 0.0), n),
+        "hist_quarter_end_payment_share": _safe_div(index.take(index.group_cumsum(quarter_end), pos, 0.0), n),
+        "hist_mid_month_payment_share": _safe_div(index.take(index.group_cumsum(mid_month), pos, 0.0), n),
+        "hist_weekday_concentration": _safe_div(weekday_counts.max(axis=1), n),
+        "hist_modal_payment_weekday": np.where(n > 0, weekday_counts.argmax(axis=1), np.nan),
+    }
+
+
+def count_until(group: np.ndarray, day: np.ndarray, query_group: np.ndarray, query_day: np.ndarray) -> np.ndarray:
+    """How many events of each query's group are dated <= the query day."""
+    return AsOf(group, day).count_at_or_before(query_group, query_day).astype(np.float64)
+
+
+def sum_until(group: np.ndarray, day: np.ndarray, values: np.ndarray, query_group: np.ndarray,
+              query_day: np.ndarray) -> np.ndarray:
+    """Sum of event values of each query's group dated <= the query day."""
+    index = AsOf(group, day)
+    return index.take(index.group_cumsum(values), index.last_at_or_before(query_group, query_day), 0.0)

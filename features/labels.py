@@ -1,0 +1,65 @@
+"""Censoring-aware labels for snapshot rows: when the invoice was settled after T, and whether it defaulted.
+
+A row whose outcome is not yet known at the end of the data is marked censored, never labelled "not paid".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features.days import NO_DAY, to_days
+from features.ledger import Ledger
+
+HORIZON_WEEKS = 13
+LATER = HORIZON_WEEKS + 1
+"""Week class 14: settled more than 13 weeks after T, or never (written off)."""
+
+
+def week_of(days_after: np.ndarray) -> np.ndarray:
+    """Week class of a settlement `days_after` days after T: days 1-7 -> 1, 8-14 -> 2, ..., > 91 -> 14."""
+    weeks = np.ceil(np.asarray(days_after, dtype=np.float64) / 7.0)
+    return np.where(weeks > HORIZON_WEEKS, LATER, np.maximum(weeks, 1))
+
+
+def build_labels(ledger: Ledger, snapshots: pd.DataFrame) -> pd.DataFrame:
+    """Labels for each snapshot row (invoice_id, as_of), using everything the ledger knows (up to known_until).
+
+    Columns: days_to_settle (NaN unless settled by known_until), week_class (1..13, 14 = later or never; NaN if
+    censored), timing_censored, observed_weeks (complete weeks after T covered by the data, at most 13),
+    default (1/0, NaN if censored), default_censored (the window due + default_days is not complete).
+    """
+    status = ledger.settlement.set_index("invoice_id")
+    rows = status.loc[snapshots["invoice_id"].to_numpy()]
+    t = to_days(snapshots["as_of"])
+    known = to_days(pd.Series([ledger.known_until]))[0]
+    settle = to_days(rows["settle_date"])
+    write_off = to_days(rows["write_off_date"])
+    default_day = to_days(rows["default_date"])
+    due = to_days(rows["due_date"])
+
+    settled_known = settle <= known
+    written_off_known = write_off <= known
+    days_to_settle = np.where(settled_known, settle - t, np.nan)
+    observed_days = known - t
+    observed_weeks = np.clip(observed_days // 7, 0, HORIZON_WEEKS)
+    week = np.full(len(t), np.nan)
+    in_horizon = settled_known & (settle - t <= 7 * HORIZON_WEEKS)
+    week[in_horizon] = week_of(settle[in_horizon] - t[in_horizon])
+    later_known = ~in_horizon & (written_off_known | (observed_days >= 7 * HORIZON_WEEKS))
+    week[later_known] = LATER
+    timing_censored = np.isnan(week)
+
+    window_complete = due + ledger.default_days <= known
+    defaulted = (default_day < NO_DAY) & (default_day <= known)
+    default = np.where(window_complete, defaulted.astype(np.float64), np.nan)
+    return pd.DataFrame({
+        "invoice_id": snapshots["invoice_id"].to_numpy(),
+        "as_of": snapshots["as_of"].to_numpy(),
+        "days_to_settle": days_to_settle,
+        "week_class": week,
+        "timing_censored": timing_censored,
+        "observed_weeks": np.where(timing_censored, observed_weeks, HORIZON_WEEKS).astype(np.int64),
+        "default": default,
+        "default_censored": ~window_complete,
+    })
