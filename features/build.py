@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from features.days import NO_DAY, AsOf, from_days, month_end_day, quarter_end_day, to_days, weekday
 from features.history import count_until, outcome_history, payment_habits, settled_history, sum_until
@@ -38,33 +40,30 @@ def build_features(ledger: Ledger, as_of: object | Iterable[object],
     as_of_days = normalise_as_of(as_of)
     prep = _Prepared(ledger)
     invoice_pos, as_of_pos = snapshot_index(prep.invoice_day, prep.close_day, as_of_days)
-    order = np.lexsort((prep.invoice_rank[invoice_pos], prep.customer_rank[prep.customer[invoice_pos]], as_of_pos))
-    invoice_pos, t = invoice_pos[order], as_of_days[as_of_pos[order]]
-    rows = _Rows(prep, invoice_pos, t)
-    columns: dict[str, np.ndarray] = {}
-    columns.update(_invoice_features(ledger, prep, rows, config))
-    columns.update(_customer_features(ledger, prep, rows, config))
-    columns.update(_exposure_features(rows, columns))
-    return _assemble(prep, invoice_pos, t, {k: v for k, v in columns.items() if not k.startswith("_")})
+    rows = _Rows(prep, invoice_pos, as_of_pos, as_of_days)
+    invoice_pos, t = rows.invoice, rows.t
+    # customer-level values are computed once per (customer, T) group and repeated over the group's rows;
+    # `groups` holds them per group for the features derived from several of them
+    groups: dict[str, np.ndarray] = {}
+    columns: dict[str, np.ndarray | pd.Series] = {}
+    columns.update(_invoice_features(ledger, prep, rows, config, groups))
+    columns.update(_customer_features(ledger, prep, rows, config, groups))
+    columns.update(_exposure_features(rows, columns, groups))
+    return _assemble(prep, invoice_pos, t, columns)
 
 
 def _assemble(prep: _Prepared, invoice_pos: np.ndarray, t: np.ndarray, columns: dict) -> pd.DataFrame:
-    """One float64 block for the numeric features (no consolidation copy), then the text and date columns."""
-    numeric = [name for name, values in columns.items()
-               if isinstance(values, np.ndarray) and values.dtype.kind in "fiub"]
-    block = np.empty((len(numeric), len(t)), dtype=np.float64)
-    for i, name in enumerate(numeric):
-        block[i] = columns[name]
-    frame = pd.DataFrame(block.T, columns=numeric, copy=False)
-    others = {"invoice_id": prep.invoice_id.take(invoice_pos).reset_index(drop=True),
-              "customer_id": prep.customer_id.take(invoice_pos).reset_index(drop=True),
-              "as_of": from_days(t)}
-    others.update({name: values for name, values in columns.items() if name not in numeric})
-    order = ["invoice_id", "customer_id", "as_of"] + list(columns)
-    for name in sorted(others, key=order.index):
-        values = others[name]
-        frame.insert(order.index(name), name, values)
-    return frame
+    """One column per feature, numeric ones as float64; the arrays become the frame's columns without a copy."""
+    data: dict[str, np.ndarray | pd.Series] = {
+        "invoice_id": prep.invoice_id.take(invoice_pos).reset_index(drop=True),
+        "customer_id": prep.customer_id.take(invoice_pos).reset_index(drop=True),
+        "as_of": from_days(t),
+    }
+    for name, values in columns.items():
+        if isinstance(values, np.ndarray) and values.dtype.kind in "fiub":
+            values = values.astype(np.float64, copy=False)
+        data[name] = values
+    return pd.DataFrame(data, copy=False)
 
 
 class _Prepared:
@@ -75,10 +74,9 @@ class _Prepared:
         self.invoice_id = status["invoice_id"].astype("str").reset_index(drop=True)
         self.customer_id = status["customer_id"].astype("str").reset_index(drop=True)
         self.customers = pd.Index(pd.unique(ledger.customers["customer_id"]))
-        self.customer = self.customers.get_indexer(status["customer_id"]).astype(np.int64)
-        self.customer_rank = np.argsort(np.argsort(self.customers.to_numpy(dtype=str), kind="stable"))
-        self.invoice_rank = np.argsort(np.argsort(self.invoice_id.to_numpy(dtype=str), kind="stable"))
-        self.invoice_index = pd.Index(status["invoice_id"])
+        self.customer = positions_in(self.customers, status["customer_id"])
+        self.customer_rank = _rank(self.customers)
+        self.invoice_rank = _rank(self.invoice_id)
         self.invoice_day = to_days(status["invoice_date"])
         self.due_day = to_days(status["due_date"])
         self.settle_day = to_days(status["settle_date"])
@@ -87,39 +85,110 @@ class _Prepared:
         self.default_day = to_days(status["default_date"])
         self.amount = status["amount"].to_numpy(dtype=np.float64)
         self.currency = status["currency"].to_numpy(dtype=object)
+        self.currency_code, self.currencies = pd.factorize(self.currency)
         self.amount_base = self.amount * ledger.fx_rate(status["currency"], status["invoice_date"])
+        # invoice position of each payment, adjustment, dispute and promise: one hash lookup for all of them
+        facts = [ledger.payments, ledger.adjustments, ledger.disputes, ledger.promises]
+        positions = positions_in(self.invoice_id, pd.concat([f["invoice_id"] for f in facts], ignore_index=True))
+        cuts = np.cumsum([len(f) for f in facts])[:-1]
+        self.payment_invoice, self.adjustment_invoice, self.dispute_invoice, self.promise_invoice = np.split(
+            positions, cuts)
         payments = ledger.payments
-        self.payment_invoice = self.invoice_index.get_indexer(payments["invoice_id"]).astype(np.int64)
         self.payment_day = to_days(payments["payment_date"])
         self.payment_amount = payments["amount"].to_numpy(dtype=np.float64)
+        self.payments = AsOf(self.payment_invoice, self.payment_day)  # payments by invoice, in date order
         before_settle = self.payment_day <= self.settle_day[self.payment_invoice]
         self.payment_count = np.bincount(self.payment_invoice[before_settle], minlength=len(self.amount))
 
 
+def positions_in(index: pd.Index | pd.Series, values: pd.Series) -> np.ndarray:
+    """Position of each value in `index` (unique keys), -1 if absent: a hash lookup (pyarrow `index_in`)."""
+    found = pc.index_in(pa.array(pd.Series(values), type=pa.string()),
+                        value_set=pa.array(pd.Series(index), type=pa.string()))
+    return np.asarray(found.fill_null(-1), dtype=np.int64)
+
+
+def _rank(values: pd.Index | pd.Series) -> np.ndarray:
+    """Rank of each string in code-point order (ties in the original order)."""
+    order = np.asarray(pc.sort_indices(pa.array(pd.Series(values), type=pa.string())), dtype=np.int64)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank
+
+
 class _Rows:
-    """The snapshot rows: invoice position and as-of day per row, plus gathered per-invoice values."""
+    """The snapshot rows, sorted by (as_of, customer_id, invoice_id): invoice position and as-of day per row.
 
-    def __init__(self, prep: _Prepared, invoice_pos: np.ndarray, t: np.ndarray):
-        self.invoice = invoice_pos
-        self.t = t
-        self.customer = prep.customer[invoice_pos]
-        self.due_day = prep.due_day[invoice_pos]
+    snapshot_index gives them invoice-major (sorted by (invoice, T)); as-of joins keyed by invoice are answered in
+    that order (sorted queries: cache-friendly binary searches) and carried to the row order with `order`.
+    """
+
+    def __init__(self, prep: _Prepared, invoice_major: np.ndarray, as_of_pos_major: np.ndarray,
+                 as_of_days: np.ndarray):
+        self.invoice_major, self.t_major = invoice_major, as_of_days[as_of_pos_major]
+        # sort by (as_of, customer_id, invoice_id): one int64 key per row (faster than a three-key lexsort)
+        row_rank = np.empty(len(prep.invoice_rank), dtype=np.int64)
+        row_rank[np.lexsort((prep.invoice_rank, prep.customer_rank[prep.customer]))] = np.arange(len(row_rank))
+        self.order = np.argsort(as_of_pos_major * np.int64(len(row_rank)) + row_rank[invoice_major])
+        self.invoice = invoice_major[self.order]
+        self.as_of_pos = as_of_pos_major[self.order]
+        self.as_of_days = as_of_days
+        t = self.t = as_of_days[self.as_of_pos]
+        self.customer = prep.customer[self.invoice]
+        self.due_day = prep.due_day[self.invoice]
         self.days_past_due = t - self.due_day
-        self.key = self.customer * np.int64(2**21) + t  # one (customer, T) group per key
+        # rows are sorted by (as_of, customer): each (customer, T) group is one contiguous run of rows
+        key = self.customer * np.int64(2**21) + t
+        self.starts = (np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key)
+                       else np.zeros(0, dtype=np.int64))
+        self.lengths = np.diff(np.r_[self.starts, len(key)])
+        self.group_customer = self.customer[self.starts]
+        self.group_t = t[self.starts]
+        # the groups sorted by (customer, T), for the customer-keyed as-of joins
+        self.group_order = np.lexsort((self.group_t, self.group_customer))
+        self.sorted_customer = self.group_customer[self.group_order]
+        self.sorted_t = self.group_t[self.group_order]
+
+    def by_invoice(self, index: AsOf) -> np.ndarray:
+        """index.last_at_or_before(invoice, T) for every row (index keyed by invoice position), in row order."""
+        return index.last_at_or_before(self.invoice_major, self.t_major)[self.order]
+
+    def unsort_groups(self, values: np.ndarray) -> np.ndarray:
+        """Per-group values given in `group_order` -> per-group values in row order."""
+        out = np.empty_like(values)
+        out[self.group_order] = values
+        return out
+
+    def expand(self, per_group: np.ndarray) -> np.ndarray:
+        """Per-group values -> per-row values."""
+        return np.repeat(per_group, self.lengths)
+
+    def group_sum(self, per_row: np.ndarray) -> np.ndarray:
+        """Per-row values -> their sum over each group."""
+        if not len(per_row):
+            return np.zeros(0)
+        return np.add.reduceat(np.asarray(per_row, dtype=np.float64), self.starts)
+
+    def group_max(self, per_row: np.ndarray) -> np.ndarray:
+        if not len(per_row):
+            return np.zeros(0)
+        return np.maximum.reduceat(np.asarray(per_row, dtype=np.float64), self.starts)
 
 
-def _invoice_features(ledger: Ledger, prep: _Prepared, rows: _Rows, config: FeatureConfig) -> dict:
+def _invoice_features(ledger: Ledger, prep: _Prepared, rows: _Rows, config: FeatureConfig, groups: dict) -> dict:
     inv, t = rows.invoice, rows.t
     adjustments = ledger.adjustments
-    adj_invoice = prep.invoice_index.get_indexer(adjustments["invoice_id"]).astype(np.int64)
     adj_day = to_days(adjustments["date"])
     credit = (adjustments["kind"] == "credit_memo").to_numpy()
-    paid = sum_until(prep.payment_invoice, prep.payment_day, prep.payment_amount, inv, t)
-    credited = sum_until(adj_invoice[credit], adj_day[credit],
-                         adjustments["amount"].to_numpy(dtype=np.float64)[credit], inv, t)
+    payments = prep.payments
+    last_payment = rows.by_invoice(payments)
+    paid = payments.take(payments.group_cumsum(prep.payment_amount), last_payment, 0.0)
+    credits = AsOf(prep.adjustment_invoice[credit], adj_day[credit])
+    credited = credits.take(credits.group_cumsum(adjustments["amount"].to_numpy(dtype=np.float64)[credit]),
+                            rows.by_invoice(credits), 0.0)
     amount = prep.amount[inv]
     open_amount = np.clip(amount - paid - credited, 0.0, None).round(2)
-    rates = _rates_at(ledger, prep.currency[inv], t)
+    rates = _rates_at(ledger, prep, rows)
     open_base = open_amount * rates
     due = rows.due_day
     out = {
@@ -130,7 +199,7 @@ def _invoice_features(ledger: Ledger, prep: _Prepared, rows: _Rows, config: Feat
         "amount_base": prep.amount_base[inv],
         "share_paid": paid / amount,
         "share_credited": credited / amount,
-        "partial_payment_count": count_until(prep.payment_invoice, prep.payment_day, inv, t),
+        "partial_payment_count": payments.count_from(last_payment).astype(np.float64),
         "terms_days": (due - prep.invoice_day[inv]).astype(np.float64),
         "days_since_invoice": (t - prep.invoice_day[inv]).astype(np.float64),
         "days_to_due": (due - t).astype(np.float64),
@@ -140,125 +209,127 @@ def _invoice_features(ledger: Ledger, prep: _Prepared, rows: _Rows, config: Feat
         "due_days_to_quarter_end": (quarter_end_day(due) - due).astype(np.float64),
         "due_date": from_days(due).to_numpy(),
     }
-    out.update(_dispute_features(ledger, prep, rows))
-    out.update(_promise_features(ledger, prep, rows, config))
+    out.update(_dispute_features(ledger, prep, rows, groups))
+    out.update(_promise_features(ledger, prep, rows, config, groups))
     return out
 
 
-def _rates_at(ledger: Ledger, currency: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """fx rate to base as of each row's T (looked up once per distinct (currency, T))."""
-    currency_code, currencies = pd.factorize(currency)
-    days, day_code = np.unique(t, return_inverse=True)
+def _rates_at(ledger: Ledger, prep: _Prepared, rows: _Rows) -> np.ndarray:
+    """fx rate to base as of each row's T (looked up once per (currency, as-of date))."""
+    currency_code, currencies = prep.currency_code[rows.invoice], prep.currencies
+    days, day_code = rows.as_of_days, rows.as_of_pos
     grid_currency = np.repeat(np.asarray(currencies, dtype=object), len(days))
     grid_day = np.tile(days, len(currencies))
     table = ledger.fx_rate(pd.Series(grid_currency, dtype="str"), from_days(grid_day))
     return table.reshape(len(currencies), len(days))[currency_code, day_code]
 
 
-def _dispute_features(ledger: Ledger, prep: _Prepared, rows: _Rows) -> dict:
+def _dispute_features(ledger: Ledger, prep: _Prepared, rows: _Rows, groups: dict) -> dict:
     disputes = ledger.disputes
-    invoice = prep.invoice_index.get_indexer(disputes["invoice_id"]).astype(np.int64)
+    invoice = prep.dispute_invoice
     opened = to_days(disputes["opened_date"])
     resolved = to_days(disputes["resolved_date"])
     index = AsOf(invoice, opened)
-    pos = index.last_at_or_before(rows.invoice, rows.t)
+    pos = rows.by_invoice(index)
     last_opened = index.take(index.sorted_values(opened).astype(np.float64), pos)
     last_resolved = index.take(index.sorted_values(resolved).astype(np.float64), pos)
     is_open = (pos >= 0) & (last_resolved > rows.t)
+    groups["_customer_disputes"] = rows.unsort_groups(count_until(prep.customer[invoice], opened,
+                                                                  rows.sorted_customer, rows.sorted_t))
     return {
         "dispute_open": is_open.astype(np.float64),
         "dispute_age_days": np.where(is_open, rows.t - last_opened, np.nan),
-        "dispute_count": index.count_at_or_before(rows.invoice, rows.t).astype(np.float64),
-        "_customer_disputes": count_until(prep.customer[invoice], opened, rows.customer, rows.t),
+        "dispute_count": index.count_from(pos).astype(np.float64),
     }
 
 
-def _promise_features(ledger: Ledger, prep: _Prepared, rows: _Rows, config: FeatureConfig) -> dict:
+def _promise_features(ledger: Ledger, prep: _Prepared, rows: _Rows, config: FeatureConfig, groups: dict) -> dict:
     promises = ledger.promises
-    invoice = prep.invoice_index.get_indexer(promises["invoice_id"]).astype(np.int64)
+    invoice = prep.promise_invoice
     created = to_days(promises["created_date"])
     promised = to_days(promises["promised_date"])
     due_by = promised + config.promise_grace_days  # kept or broken is known at the end of this day
-    payments = AsOf(prep.payment_invoice, prep.payment_day)
+    payments = prep.payments
     first_payment = payments.take(payments.sorted_values(prep.payment_day).astype(np.float64),
                                   payments.first_at_or_after(invoice, created), fill=float(NO_DAY))
     kept = (first_payment <= due_by).astype(np.float64)
     index = AsOf(invoice, created)
-    pos = index.last_at_or_before(rows.invoice, rows.t)
+    pos = rows.by_invoice(index)
     last_promised = index.take(index.sorted_values(promised).astype(np.float64), pos)
-    outstanding = (pos >= 0) & (last_promised + config.promise_grace_days >= rows.t)
-    broken_on_invoice = sum_until(invoice, due_by, 1.0 - kept, rows.invoice, rows.t)
+    # decided (kept or broken) at the end of day promised + grace: outstanding strictly before that day, so that a
+    # promise is never outstanding and counted in hist_promise_count / promise_broken_count at the same T
+    outstanding = (pos >= 0) & (last_promised + config.promise_grace_days > rows.t)
+    decided = AsOf(invoice, due_by)
+    broken_on_invoice = decided.take(decided.group_cumsum(1.0 - kept), rows.by_invoice(decided), 0.0)
     customer = prep.customer[invoice]
+    groups["hist_promise_count"] = rows.unsort_groups(count_until(customer, due_by, rows.sorted_customer,
+                                                                  rows.sorted_t))
+    groups["_promises_kept"] = rows.unsort_groups(sum_until(customer, due_by, kept, rows.sorted_customer,
+                                                            rows.sorted_t))
     return {
         "promise_outstanding": outstanding.astype(np.float64),
         "days_to_promised_date": np.where(outstanding, last_promised - rows.t, np.nan),
         "promise_broken_count": broken_on_invoice,
-        "hist_promise_count": count_until(customer, due_by, rows.customer, rows.t),
-        "_promises_kept": sum_until(customer, due_by, kept, rows.customer, rows.t),
+        "hist_promise_count": rows.expand(groups["hist_promise_count"]),
     }
 
 
-def _customer_features(ledger: Ledger, prep: _Prepared, rows: _Rows, config: FeatureConfig) -> dict:
-    out = settled_history(prep.customer, prep.settle_day, prep.due_day, prep.amount_base, prep.payment_count,
-                          rows.customer, rows.t, config.ewm_alpha, config.last_k)
-    out["hist_days_late_trend"] = out["hist_days_late_ewm"] - out["hist_days_late_mean"]
-    out["is_cold_start"] = (out["hist_settled_count"] == 0).astype(np.float64)
+def _customer_features(ledger: Ledger, prep: _Prepared, rows: _Rows, config: FeatureConfig, groups: dict) -> dict:
+    """Customer history as of T, computed once per (customer, T) group (kept in `groups`), repeated per row."""
+    customer, t = rows.sorted_customer, rows.sorted_t  # computed in (customer, T) order, then put in row order
+    g = settled_history(prep.customer, prep.settle_day, prep.due_day, prep.amount_base, prep.payment_count,
+                        customer, t, config.ewm_alpha, config.last_k)
+    g["hist_days_late_trend"] = g["hist_days_late_ewm"] - g["hist_days_late_mean"]
+    g["is_cold_start"] = (g["hist_settled_count"] == 0).astype(np.float64)
     outcome_day = np.minimum(prep.default_day, np.where(prep.settle_day <= prep.default_day, prep.settle_day,
                                                         NO_DAY))
-    out.update(outcome_history(prep.customer, outcome_day, prep.default_day < NO_DAY, prep.write_off_day,
-                               rows.customer, rows.t))
-    out.update(payment_habits(prep.customer[prep.payment_invoice], prep.payment_day, rows.customer, rows.t))
-    issued = count_until(prep.customer, prep.invoice_day, rows.customer, rows.t)
-    issued_amount = sum_until(prep.customer, prep.invoice_day, prep.amount_base, rows.customer, rows.t)
+    g.update(outcome_history(prep.customer, outcome_day, prep.default_day < NO_DAY, prep.write_off_day,
+                             customer, t))
+    g.update(payment_habits(prep.customer[prep.payment_invoice], prep.payment_day, customer, t))
+    issued = count_until(prep.customer, prep.invoice_day, customer, t)
+    issued_amount = sum_until(prep.customer, prep.invoice_day, prep.amount_base, customer, t)
     first_invoice = pd.Series(prep.invoice_day).groupby(prep.customer).min()
-    out["tenure_days"] = (rows.t - first_invoice.reindex(rows.customer).to_numpy()).astype(np.float64)
-    out["hist_invoice_count"] = issued
-    out["amount_vs_typical"] = prep.amount_base[rows.invoice] / (issued_amount / issued)
+    g["tenure_days"] = (t - first_invoice.reindex(customer).to_numpy()).astype(np.float64)
+    g["hist_invoice_count"] = issued
+    g["_typical_amount"] = issued_amount / issued
+    g = {name: rows.unsort_groups(values) for name, values in g.items()}
+    groups.update(g)
+    out = {name: rows.expand(values) for name, values in g.items() if not name.startswith("_")}
+    out["amount_vs_typical"] = prep.amount_base[rows.invoice] / rows.expand(g["_typical_amount"])
     customers = ledger.customers.set_index("customer_id").reindex(prep.customers)
     for name, column in (("segment", "segment"), ("country", "country"), ("collector_id", "collector_id")):
         out[name] = customers[column].fillna("").astype("str").reset_index(drop=True).take(rows.customer
                                                                                            ).reset_index(drop=True)
     out["customer_terms_days"] = customers["payment_terms_days"].to_numpy(dtype=np.float64)[rows.customer]
-    out["_credit_limit"] = customers["credit_limit"].to_numpy(dtype=np.float64)[rows.customer]
+    groups["_credit_limit"] = customers["credit_limit"].to_numpy(dtype=np.float64)[rows.group_customer]
     return out
 
 
-def _exposure_features(rows: _Rows, columns: dict) -> dict:
+def _exposure_features(rows: _Rows, columns: dict, groups: dict) -> dict:
     """What the customer owes at T, from all of its invoices open at T (the other snapshot rows of that T)."""
-    # rows are sorted by (as_of, customer): each (customer, T) group is one contiguous run
-    starts = np.flatnonzero(np.r_[True, rows.key[1:] != rows.key[:-1]]) if len(rows.key) else np.zeros(0, int)
-    lengths = np.diff(np.r_[starts, len(rows.key)])
     dpd = rows.days_past_due
     open_base = np.asarray(columns["open_amount_base"])
-
-    def per_group(values: np.ndarray, how: str = "sum") -> np.ndarray:
-        if not len(values):
-            return np.zeros(0)
-        reduce = np.maximum.reduceat if how == "max" else np.add.reduceat
-        return np.repeat(reduce(np.asarray(values, dtype=np.float64), starts), lengths)
-
     past_due = dpd > 0
-    total = per_group(open_base)
-    out = {
-        "cust_open_count": per_group(np.ones(len(dpd))),
+    total = rows.group_sum(open_base)
+    g = {
+        "cust_open_count": rows.lengths.astype(np.float64),
         "cust_open_amount_base": total,
-        "cust_past_due_count": per_group(past_due.astype(np.float64)),
-        "cust_max_days_past_due": per_group(np.clip(dpd, 0, None).astype(np.float64), "max"),
+        "cust_past_due_count": rows.group_sum(past_due),
+        "cust_max_days_past_due": rows.group_max(np.clip(dpd, 0, None)),
     }
     for label, lo, hi in (("1_30", 1, 30), ("31_60", 31, 60), ("61_90", 61, 90), ("90_plus", 91, 10**9)):
-        out[f"cust_past_due_{label}_base"] = per_group(np.where((dpd >= lo) & (dpd <= hi), open_base, 0.0))
-    past_due_amount = total - per_group(np.where(past_due, 0.0, open_base))
+        g[f"cust_past_due_{label}_base"] = rows.group_sum(np.where((dpd >= lo) & (dpd <= hi), open_base, 0.0))
+    past_due_amount = total - rows.group_sum(np.where(past_due, 0.0, open_base))
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["cust_past_due_share"] = np.where(total > 0, past_due_amount / total, 0.0)
-        limit = columns["_credit_limit"]
-        out["credit_utilisation"] = np.where(limit > 0, total / limit, np.nan)
+        g["cust_past_due_share"] = np.where(total > 0, past_due_amount / total, 0.0)
+        limit = groups["_credit_limit"]
+        g["credit_utilisation"] = np.where(limit > 0, total / limit, np.nan)
         # censoring: invoices open and past due at T are "at least this late", not missing
-        open_late_sum = per_group(np.where(past_due, dpd, 0).astype(np.float64))
-        n_settled = columns["hist_settled_count"]
-        denominator = n_settled + out["cust_past_due_count"]
-        out["hist_days_late_mean_censored"] = np.where(
-            denominator > 0, (columns["_hist_days_late_sum"] + open_late_sum) / denominator, np.nan)
-        out["hist_dispute_rate"] = columns["_customer_disputes"] / columns["hist_invoice_count"]
-        kept_rate = columns["_promises_kept"] / columns["hist_promise_count"]
-        out["hist_promise_kept_rate"] = np.where(columns["hist_promise_count"] > 0, kept_rate, np.nan)
-    return out
+        open_late_sum = rows.group_sum(np.where(past_due, dpd, 0))
+        denominator = groups["hist_settled_count"] + g["cust_past_due_count"]
+        g["hist_days_late_mean_censored"] = np.where(
+            denominator > 0, (groups["_hist_days_late_sum"] + open_late_sum) / denominator, np.nan)
+        g["hist_dispute_rate"] = groups["_customer_disputes"] / groups["hist_invoice_count"]
+        kept_rate = groups["_promises_kept"] / groups["hist_promise_count"]
+        g["hist_promise_kept_rate"] = np.where(groups["hist_promise_count"] > 0, kept_rate, np.nan)
+    return {name: rows.expand(values) for name, values in g.items()}

@@ -35,7 +35,9 @@ def from_days(days: np.ndarray) -> pd.Series:
 
 def group_key(group: np.ndarray, day: np.ndarray) -> np.ndarray:
     """A sortable composite key: (group, day) -> one int64. Days must be < 2**21 (year 7700)."""
-    return group.astype(np.int64) * _GROUP_SHIFT + np.minimum(day.astype(np.int64), _GROUP_SHIFT - 1)
+    key = np.asarray(group, dtype=np.int64) * _GROUP_SHIFT
+    key += np.minimum(np.asarray(day, dtype=np.int64), _GROUP_SHIFT - 1)
+    return key
 
 
 class AsOf:
@@ -58,8 +60,7 @@ class AsOf:
         if not len(self.key):
             return np.full(len(group), -1, dtype=np.int64)
         pos = np.searchsorted(self.key, group_key(group, day), side="right") - 1
-        valid = pos >= 0
-        valid[valid] = self.group[pos[valid]] == np.asarray(group, dtype=np.int64)[valid]
+        valid = (pos >= 0) & (self.group[np.maximum(pos, 0)] == np.asarray(group, dtype=np.int64))
         return np.where(valid, pos, -1)
 
     def first_at_or_after(self, group: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -67,13 +68,16 @@ class AsOf:
         if not len(self.key):
             return np.full(len(group), -1, dtype=np.int64)
         pos = np.searchsorted(self.key, group_key(group, day), side="left")
-        valid = pos < len(self.key)
-        valid[valid] = self.group[pos[valid]] == np.asarray(group, dtype=np.int64)[valid]
+        valid = (pos < len(self.key)) & (self.group[np.minimum(pos, len(self.key) - 1)]
+                                         == np.asarray(group, dtype=np.int64))
         return np.where(valid, pos, -1)
 
     def count_at_or_before(self, group: np.ndarray, day: np.ndarray) -> np.ndarray:
         """How many events of `group` are dated <= `day`."""
-        pos = self.last_at_or_before(group, day)
+        return self.count_from(self.last_at_or_before(group, day))
+
+    def count_from(self, pos: np.ndarray) -> np.ndarray:
+        """How many events of its group are at or before each sorted position `pos` (0 where pos is -1)."""
         if not len(self.key):
             return np.zeros(len(pos), dtype=np.int64)
         return np.where(pos >= 0, pos - self.group_start[np.maximum(pos, 0)] + 1, 0)
@@ -84,9 +88,8 @@ class AsOf:
     def group_cumsum(self, values: np.ndarray) -> np.ndarray:
         """Cumulative sum within each group, in sorted order (values given in the original order)."""
         sorted_values = np.asarray(values, dtype=np.float64)[self.order]
-        total = np.cumsum(sorted_values)
-        before_group = np.where(self.group_start > 0, total[np.maximum(self.group_start - 1, 0)], 0.0)
-        return total - before_group
+        # per-group cumulative sums computed within each group, so one group's values never depend on another's
+        return pd.Series(sorted_values).groupby(self.group_start).cumsum().to_numpy()
 
     def take(self, sorted_array: np.ndarray, pos: np.ndarray, fill: float = np.nan) -> np.ndarray:
         """sorted_array[pos] where pos >= 0, else `fill`."""

@@ -52,8 +52,11 @@ class LocalEngine:
             ["as_of", "customer_id", "invoice_id"], kind="stable").reset_index(drop=True)
 
 
+DEFAULT_CONFIG = FeatureConfig()
+
+
 def build(ledger: Ledger, as_of: object | Iterable[object], engine: LocalEngine | None = None,
-          config: FeatureConfig = FeatureConfig()) -> pd.DataFrame:
+          config: FeatureConfig = DEFAULT_CONFIG) -> pd.DataFrame:
     """Features for (open invoice, T) rows, through an engine (local, one partition, by default)."""
     engine = engine or LocalEngine()
     return engine.map(lambda part: build_features(part, as_of, config), ledger)

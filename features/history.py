@@ -41,12 +41,16 @@ def _group_last_k_sum(cumulative: np.ndarray, group_start: np.ndarray, k: int) -
 
 
 def _group_last_k_median(values: np.ndarray, group_start: np.ndarray, k: int) -> np.ndarray:
+    """Median of the last k values within each group (fewer at the start of a group), in sorted order."""
     n = len(values)
     if n == 0:
         return np.zeros(0)
-    idx = np.arange(n)[:, None] - np.arange(k)[None, :]
+    positions = np.arange(n)
+    idx = positions[:, None] - np.arange(k)[None, :]
     window = np.where(idx >= group_start[:, None], values[np.maximum(idx, 0)], np.nan)
-    return np.nanmedian(window, axis=1)
+    window.sort(axis=1)  # the window's values first, NaN (outside the group) last
+    count = np.minimum(k, positions - group_start + 1)
+    return (window[positions, (count - 1) // 2] + window[positions, count // 2]) / 2
 
 
 def settled_history(customer: np.ndarray, settle_day: np.ndarray, due_day: np.ndarray, amount_base: np.ndarray,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from features.contract import DATE_DTYPE, DATE_FORMAT, TABLES, Column, Table
 from features.errors import LedgerError, Problem
@@ -26,14 +27,17 @@ def find_table_file(directory: Path, table: str) -> Path | None:
 def read_raw_table(path: Path) -> pd.DataFrame:
     """Read one table file as text cells (empty string = missing), with the spreadsheet row number."""
     if path.suffix == ".parquet":
-        frame = pd.read_parquet(path)
-        frame = frame.astype(object).where(frame.notna(), "")
-        for column in frame.columns:
-            values = frame[column]
-            if pd.api.types.is_datetime64_any_dtype(pd.read_parquet(path, columns=[column])[column]):
-                frame[column] = pd.to_datetime(values.replace("", None)).dt.strftime(DATE_FORMAT).fillna("")
-            else:
-                frame[column] = values.map(_to_text)
+        try:
+            typed = pd.read_parquet(path)
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            raise LedgerError(f"{path.name}: not a readable Parquet file: {exc}") from exc
+        if any(name is not None for name in typed.index.names):  # a column saved as the pandas index
+            typed = typed.reset_index()
+        frame = pd.DataFrame({
+            column: typed[column].dt.strftime(DATE_FORMAT).fillna("")
+            if pd.api.types.is_datetime64_any_dtype(typed[column]) else _as_text(typed[column], strip=False)
+            for column in typed.columns
+        }, index=typed.index)
     else:
         try:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig")
@@ -47,14 +51,6 @@ def read_raw_table(path: Path) -> pd.DataFrame:
     frame = frame.reset_index(drop=True)
     frame[ROW_COLUMN] = np.arange(2, len(frame) + 2)
     return frame
-
-
-def _to_text(value: object) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return repr(value)
-    return str(value)
 
 
 def coerce_table(raw: pd.DataFrame, table: Table, file_name: str) -> tuple[pd.DataFrame, list[Problem]]:
@@ -76,7 +72,7 @@ def coerce_table(raw: pd.DataFrame, table: Table, file_name: str) -> tuple[pd.Da
             typed[column.name] = "" if column.kind not in ("date", "amount", "number") else None
             raw_values = pd.Series([""] * len(raw), index=raw.index, dtype=object)
         else:
-            raw_values = raw[column.name].astype(object).fillna("").map(str).str.strip()
+            raw_values = _as_text(raw[column.name])
         values, bad = _coerce_column(raw_values, column)
         typed[column.name] = values
         if column.required and column.name in raw.columns:
@@ -88,6 +84,14 @@ def coerce_table(raw: pd.DataFrame, table: Table, file_name: str) -> tuple[pd.Da
             problems.append(Problem(file_name, int(raw[ROW_COLUMN].iat[idx]), column.name,
                                     raw_values.iat[idx], _expected(column), rule="parse"))
     return typed, problems
+
+
+def _as_text(values: pd.Series, strip: bool = True) -> pd.Series:
+    """Cells as (stripped) text, missing = "": str() of each value, vectorised (no Python call per cell)."""
+    if not isinstance(values.dtype, pd.StringDtype):
+        values = values.astype(object).where(values.notna(), "").astype("str")
+    values = values.fillna("")
+    return values.str.strip() if strip else values
 
 
 def _expected(column: Column) -> str:

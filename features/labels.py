@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from features.build import positions_in
 from features.days import NO_DAY, to_days
 from features.ledger import Ledger
 
@@ -29,14 +30,17 @@ def build_labels(ledger: Ledger, snapshots: pd.DataFrame) -> pd.DataFrame:
     censored), timing_censored, observed_weeks (complete weeks after T covered by the data, at most 13),
     default (1/0, NaN if censored), default_censored (the window due + default_days is not complete).
     """
-    status = ledger.settlement.set_index("invoice_id")
-    rows = status.loc[snapshots["invoice_id"].to_numpy()]
+    status = ledger.settlement
+    position = positions_in(status["invoice_id"], snapshots["invoice_id"])
+    if (position < 0).any():
+        missing = snapshots["invoice_id"].to_numpy()[position < 0]
+        raise KeyError(f"{len(missing)} snapshot invoice(s) not in the ledger, e.g. {missing[0]!r}")
     t = to_days(snapshots["as_of"])
     known = to_days(pd.Series([ledger.known_until]))[0]
-    settle = to_days(rows["settle_date"])
-    write_off = to_days(rows["write_off_date"])
-    default_day = to_days(rows["default_date"])
-    due = to_days(rows["due_date"])
+    settle = to_days(status["settle_date"])[position]
+    write_off = to_days(status["write_off_date"])[position]
+    default_day = to_days(status["default_date"])[position]
+    due = to_days(status["due_date"])[position]
 
     settled_known = settle <= known
     written_off_known = write_off <= known

@@ -30,8 +30,8 @@ def to_date(value: object) -> pd.Timestamp:
         raise LedgerError(f"not a date: {value!r}; expected YYYY-MM-DD") from exc
     if stamp is pd.NaT:
         raise LedgerError(f"not a date: {value!r}; expected YYYY-MM-DD")
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert(None)
+    if stamp.tzinfo is not None:  # the date on the wall clock where T was given, not the UTC date
+        stamp = stamp.tz_localize(None)
     return stamp.normalize().as_unit("s")
 
 
@@ -207,16 +207,17 @@ class Ledger:
         """Rate to the base currency for each (currency, date): the latest rate dated <= the date.
 
         The base currency is 1. A currency whose first rate comes after the date uses its first rate (the validator
-        warns about such gaps); a currency with no rate at all gives NaN.
+        warns about such gaps); a currency with no rate at all, or a missing date, gives NaN.
         """
-        currencies = pd.Series(currencies).astype("str").reset_index(drop=True)
+        currencies = pd.Series(currencies).astype("str").str.strip().str.upper().reset_index(drop=True)
         dates = pd.Series(dates).astype(DATE_DTYPE).reset_index(drop=True)
+        base = self.base_currency.strip().upper()
         rates = np.full(len(currencies), np.nan)
-        rates[(currencies == self.base_currency).to_numpy()] = 1.0
+        rates[(currencies == base).to_numpy()] = 1.0
         fx = self.fx_rates
         if len(fx):
             left = pd.DataFrame({"currency": currencies, "date": dates, "_pos": np.arange(len(currencies))})
-            left = left[currencies != self.base_currency].sort_values("date", kind="stable")
+            left = left[(currencies != base) & dates.notna()].sort_values("date", kind="stable")
             right = fx[["date", "currency", "rate_to_base"]].sort_values("date", kind="stable")
             merged = pd.merge_asof(left, right, on="date", by="currency", direction="backward")
             missing = merged["rate_to_base"].isna()
