@@ -6,6 +6,7 @@ import typer
 
 from payrisk.commands.features import features
 from payrisk.commands.import_ import import_ledger
+from payrisk.commands.model import backtest, forecast, promote, score, train
 from payrisk.commands.simulate import simulate
 from payrisk.commands.validate import validate
 
@@ -15,6 +16,8 @@ app.command("simulate")(simulate)
 app.command("validate")(validate)
 app.command("import")(import_ledger)
 app.command("features")(features)
+for _command in (train, score, forecast, backtest, promote):
+    app.command(_command.__name__)(_command)
 
 if __name__ == "__main__":
     app()

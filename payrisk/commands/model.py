@@ -1,0 +1,191 @@
+"""`payrisk train | score | forecast | backtest | promote`: thin wrappers over training/ and the registry."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from features.errors import LedgerError
+from features.ledger import Ledger, to_date
+from payrisk.settings import get_settings
+
+console = Console()
+DATE_COLUMNS = ("as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90", "week_start",
+                "week_end")
+
+
+def _load(ledger_dir: Path) -> Ledger:
+    settings = get_settings()
+    try:
+        with console.status(f"loading and validating {ledger_dir} ..."):
+            return Ledger.load(ledger_dir, base_currency=settings.base_currency,
+                               default_days=settings.default_horizon_days)
+    except LedgerError as exc:
+        console.print(f"[red]error[/red]: {exc}")
+        raise typer.Exit(1) from exc
+
+
+def _write(frame: pd.DataFrame, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".parquet":
+        frame.to_parquet(out, index=False)
+        return
+    text = frame.copy()
+    for column in DATE_COLUMNS:
+        if column in text and pd.api.types.is_datetime64_any_dtype(text[column]):
+            text[column] = text[column].dt.strftime("%Y-%m-%d")
+    text.to_csv(out, index=False)
+
+
+def _tracking() -> tuple[str, str]:
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings.resolved_tracking_uri(), settings.registered_model_name
+
+
+def _bundle(model: str | None):
+    from training import registry
+
+    uri, name = _tracking()
+    registry.configure(uri)
+    try:
+        return registry.load_bundle(model, name, get_settings().models_dir)
+    except LookupError as exc:
+        console.print(f"[red]error[/red]: {exc}")
+        raise typer.Exit(1) from exc
+
+
+def print_table(table: pd.DataFrame, title: str) -> None:
+    out = Table(title=title)
+    out.add_column("metric")
+    for column in table.columns:
+        out.add_column(str(column), justify="right")
+    for metric, row in table.iterrows():
+        out.add_row(str(metric), *[("yes" if v else "NO") if isinstance(v, (bool, np.bool_)) else f"{v:.4f}"
+                                   for v in row])
+    console.print(out)
+
+
+def train(ledger: Path = typer.Option(..., "--ledger"), as_of: str = typer.Option(..., "--as-of"),
+          holdout: bool = typer.Option(True, "--holdout/--no-holdout", help="Measure out of time first."),
+          window_days: int = typer.Option(364, "--window-days")) -> None:
+    """Train both models as of a date, log to MLflow, register as payment-risk (champion if none exists)."""
+    from training.pipeline import train_and_register
+    from training.train import TrainConfig
+
+    data = _load(ledger)
+    uri, name = _tracking()
+    config = TrainConfig(window_days=window_days, num_threads=get_settings().num_threads)
+    started = time.perf_counter()
+    outcome = train_and_register(data, as_of, config, name, uri, holdout=holdout, progress=console.print)
+    if not outcome.table.empty:
+        print_table(outcome.table, f"Holdout (trained {outcome.holdout.cutoff.date()}, 13 weeks after)")
+    console.print(f"registered {name} version {outcome.version} (run {outcome.run_id})"
+                  f"{' as champion' if outcome.champion else ''} in {time.perf_counter() - started:.0f} s")
+
+
+def score(ledger: Path = typer.Option(..., "--ledger"), as_of: str = typer.Option(..., "--as-of"),
+          out: Path = typer.Option(..., "--out"), model: str | None = typer.Option(None, "--model"),
+          reasons: bool = typer.Option(True, "--reasons/--no-reasons")) -> None:
+    """Score every invoice open at the end of the as-of date (one row each; the columns are a contract)."""
+    data = _load(ledger)
+    bundle = _bundle(model)
+    started = time.perf_counter()
+    scores = bundle.score(data, to_date(as_of), with_reasons=reasons)
+    _write(scores, out)
+    console.print(f"scored {len(scores):,} open invoices with model {bundle.version} in "
+                  f"{time.perf_counter() - started:.1f} s -> {out}")
+    top = scores.nsmallest(10, "priority_rank")[["priority_rank", "invoice_id", "customer_id", "open_amount_base",
+                                                 "days_past_due", "p_default", "expected_pay_date", "reasons"]]
+    console.print(top.to_string(index=False))
+
+
+def forecast(ledger: Path = typer.Option(..., "--ledger"), as_of: str = typer.Option(..., "--as-of"),
+             weeks: int = typer.Option(13, "--weeks"), out: Path = typer.Option(..., "--out"),
+             group_by: str | None = typer.Option(None, "--group-by", help="currency, segment or collector"),
+             model: str | None = typer.Option(None, "--model")) -> None:
+    """Expected cash by week with P10/P50/P90 bands, in base currency."""
+    from training.cashflow import weekly_cash_forecast
+
+    if group_by not in (None, "currency", "segment", "collector"):
+        console.print("[red]error[/red]: --group-by must be currency, segment or collector")
+        raise typer.Exit(2)
+    data = _load(ledger)
+    scores = _bundle(model).score(data, to_date(as_of), with_reasons=False)
+    customers = data.customers.set_index("customer_id")
+    scores["segment"] = scores["customer_id"].map(customers["segment"]).fillna("")
+    scores["collector"] = scores["customer_id"].map(customers["collector_id"]).fillna("")
+    table = weekly_cash_forecast(scores, weeks=weeks, group_by=group_by)
+    _write(table, out)
+    console.print(table.drop(columns=["open_amount_base"]).to_string(index=False))
+
+
+def backtest(ledger: Path = typer.Option(..., "--ledger"),
+             cutoffs: str | None = typer.Option(None, "--cutoffs", help="D1,D2,... (default: 3 cutoffs, 8 weeks "
+                                                "apart, whose outcomes are fully known)"),
+             out: Path = typer.Option(Path("data/backtest"), "--out"),
+             log: bool = typer.Option(True, "--log/--no-log", help="Log the backtest as an MLflow run.")) -> None:
+    """Train at each cutoff on its past only; compare model and baselines on the next 13 weeks."""
+    from training.backtest import backtest as run_backtest
+    from training.backtest import band_coverage, default_cutoffs, summary_table
+    from training.plots import write_plots
+    from training.train import TrainConfig
+
+    data = _load(ledger)
+    dates = [to_date(c) for c in cutoffs.split(",")] if cutoffs else default_cutoffs(data)
+    console.print(f"cutoffs: {', '.join(str(d.date()) for d in dates)}")
+    results = run_backtest(data, dates, TrainConfig(num_threads=get_settings().num_threads),
+                           progress=lambda r: console.print(f"  cutoff {r.cutoff.date()}: {r.counts}"))
+    table = summary_table(results)
+    cold = summary_table(results, cold_start=True)
+    coverage = band_coverage(results)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "backtest_table.csv")
+    if not cold.empty:
+        cold.to_csv(out / "backtest_cold_start.csv")
+    pd.concat([r.cash.assign(cutoff=r.cutoff) for r in results]).to_csv(out / "cash_by_week.csv", index=False)
+    plots = write_plots(results, out)
+    print_table(table, f"Backtest: mean over {len(results)} cutoffs")
+    if not cold.empty:
+        print_table(cold, "Cold-start customers (no settled history at the cutoff)")
+    console.print(f"cash P10-P90 band coverage: {coverage:.0%} of {13 * len(results)} cutoff-weeks (target ~80%)")
+    if log:
+        import mlflow
+
+        from training import registry
+
+        uri, _ = _tracking()
+        registry.configure(uri)
+        mlflow.set_experiment("payrisk-backtests")
+        with mlflow.start_run(run_name=f"backtest-{len(results)}-cutoffs"):
+            mlflow.set_tags({"ledger_fingerprint": data.fingerprint(), "cutoffs": ",".join(map(str, dates))})
+            for metric, row in table.drop(columns=["model_wins"], errors="ignore").iterrows():
+                for name, value in row.items():
+                    if pd.notna(value):
+                        mlflow.log_metric(f"{name}_{metric}", float(value))
+            mlflow.log_metric("cash_band_coverage", coverage)
+            for path in [*plots, out / "backtest_table.csv", out / "cash_by_week.csv"]:
+                mlflow.log_artifact(str(path))
+
+
+def promote(candidate: str = typer.Option(..., "--candidate", help="Registry version to promote."),
+            ledger: Path | None = typer.Option(None, "--ledger"),
+            force: bool = typer.Option(False, "--force"), reason: str | None = typer.Option(None, "--reason")) -> None:
+    """Move the champion alias to the candidate if it beats the champion on the same holdout (or --force)."""
+    from training.pipeline import promote as run_promote
+
+    uri, name = _tracking()
+    try:
+        decision = run_promote(name, candidate, uri, _load(ledger) if ledger else None, force, reason,
+                               get_settings().models_dir)
+    except ValueError as exc:
+        console.print(f"[red]error[/red]: {exc}")
+        raise typer.Exit(2) from exc
+    console.print(decision)
+    raise typer.Exit(0 if decision.get("promoted") else 1)

@@ -1,0 +1,128 @@
+"""train -> register -> promote: the data scientist's loop, with a trail in MLflow.
+
+`train` measures the model out of time before anything else (a holdout: trained at as-of minus 13 weeks and the
+default horizon, scored against what happened up to the as-of date, beside both baselines), then trains the final
+bundle on everything known at the as-of date and registers it. `promote` moves the champion alias only to a model
+that beats the champion on the same holdout (or when forced, with a recorded reason).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import pandas as pd
+
+from features.build import build_features
+from features.labels import HORIZON_WEEKS
+from features.ledger import Ledger, to_date
+from training import registry
+from training.backtest import CutoffResult, band_coverage, evaluate_cutoff, summary_table
+from training.train import TrainConfig, fit_bundle
+
+PROMOTION_METRICS = {"timing_log_loss": False, "default_brier": False}
+"""The proper scoring rules a candidate must not lose on (lower is better) to replace the champion."""
+
+
+@dataclass
+class TrainOutcome:
+    run_id: str
+    version: str
+    champion: bool
+    holdout: CutoffResult | None
+    table: pd.DataFrame
+
+
+def holdout_cutoff(ledger: Ledger, as_of: pd.Timestamp) -> pd.Timestamp:
+    return as_of - pd.Timedelta(days=7 * HORIZON_WEEKS + ledger.default_days)
+
+
+def config_from_meta(meta: dict) -> TrainConfig:
+    names = {f.name for f in fields(TrainConfig)}
+    return TrainConfig(**{k: v for k, v in meta.get("config", {}).items() if k in names})
+
+
+def train_and_register(ledger: Ledger, as_of: object, config: TrainConfig, model_name: str, tracking_uri: str,
+                       holdout: bool = True, progress=print) -> TrainOutcome:
+    from training.plots import write_plots
+
+    as_of = to_date(as_of)
+    known = ledger.as_of(as_of)
+    registry.configure(tracking_uri)
+    result, table, metrics = None, pd.DataFrame(), {}
+    spec = ""
+    if holdout:
+        cutoff = holdout_cutoff(ledger, as_of)
+        progress(f"holdout: training as of {cutoff.date()}, scoring against outcomes up to {as_of.date()}")
+        result = evaluate_cutoff(known, cutoff, config)
+        table = summary_table([result])
+        for name, values in result.metrics.items():
+            metrics.update({f"holdout_{name}_{k}": v for k, v in values.items()})
+        metrics["holdout_cash_band_coverage"] = band_coverage([result])
+        spec = json.dumps({"ledger": known.fingerprint(), "cutoff": str(cutoff.date())})
+    progress(f"training the final model as of {as_of.date()}")
+    bundle = fit_bundle(ledger, as_of, config)
+    rows = build_features(known, as_of)
+    with tempfile.TemporaryDirectory() as tmp:
+        artifacts = []
+        if result is not None:
+            artifacts = write_plots([result], Path(tmp))
+            table.to_csv(Path(tmp) / "holdout_table.csv")
+            result.cash.to_csv(Path(tmp) / "holdout_cash_by_week.csv", index=False)
+            artifacts += [Path(tmp) / "holdout_table.csv", Path(tmp) / "holdout_cash_by_week.csv"]
+        params = {k: v for k, v in asdict(config).items()}
+        tags = {"ledger_fingerprint": bundle.meta["ledger_fingerprint"], "as_of": str(as_of.date()),
+                "holdout_spec": spec, "features": ",".join(bundle.meta["features"])}
+        run_id, version = registry.log_bundle(bundle, rows if len(rows) else build_features(known, known.known_until),
+                                              model_name, metrics, params, tags, artifacts)
+    is_champion = False
+    if registry.champion_version(model_name) is None:
+        registry.set_champion(model_name, version, "first model: no champion existed")
+        is_champion = True
+    return TrainOutcome(run_id, version, is_champion, result, table)
+
+
+def _holdout_metrics(metrics: dict[str, float]) -> dict[str, float]:
+    return {k: metrics.get(f"holdout_model_{k}") for k in PROMOTION_METRICS}
+
+
+def promote(model_name: str, candidate: str, tracking_uri: str, ledger: Ledger | None = None,
+            force: bool = False, reason: str | None = None, cache_dir: Path | None = None) -> dict:
+    """Move the champion alias to `candidate` if it beats the champion on the same holdout (or if forced)."""
+    registry.configure(tracking_uri)
+    champion = registry.champion_version(model_name)
+    decision: dict = {"candidate": candidate, "champion": champion}
+    if force:
+        if not reason:
+            raise ValueError("--force needs --reason: a forced promotion is recorded with why")
+        registry.set_champion(model_name, candidate, f"forced: {reason}", decision | {"forced": True})
+        return decision | {"promoted": True, "forced": True, "reason": reason}
+    if champion is None or champion == candidate:
+        registry.set_champion(model_name, candidate, "no other champion")
+        return decision | {"promoted": True, "reason": "no other champion"}
+    candidate_metrics, candidate_tags = registry.version_run_metrics(model_name, candidate)
+    champion_metrics, champion_tags = registry.version_run_metrics(model_name, champion)
+    ours = _holdout_metrics(candidate_metrics)
+    if any(v is None for v in ours.values()):
+        raise ValueError(f"version {candidate} has no holdout metrics (trained with --no-holdout): use --force")
+    if candidate_tags.get("holdout_spec") and candidate_tags.get("holdout_spec") == champion_tags.get("holdout_spec"):
+        theirs = _holdout_metrics(champion_metrics)
+        decision["comparison"] = "both measured on the same holdout"
+    else:
+        if ledger is None:
+            raise ValueError("the champion was measured on another holdout: pass --ledger so its configuration is "
+                             "retrained and measured on the candidate's holdout")
+        spec = json.loads(candidate_tags["holdout_spec"])
+        champion_bundle = registry.load_bundle(champion, model_name, cache_dir or Path("models"))
+        as_of = to_date(candidate_tags["as_of"])
+        result = evaluate_cutoff(ledger.as_of(as_of), spec["cutoff"], config_from_meta(champion_bundle.meta))
+        theirs = {k: result.metrics["model"].get(k) for k in PROMOTION_METRICS}
+        decision["comparison"] = f"champion configuration retrained at {spec['cutoff']} on the candidate's ledger"
+    decision["candidate_metrics"], decision["champion_metrics"] = ours, theirs
+    beats = all(ours[k] <= theirs[k] for k in PROMOTION_METRICS) and any(ours[k] < theirs[k] for k in ours)
+    decision["promoted"] = bool(beats)
+    if beats:
+        registry.set_champion(model_name, candidate, "beats the champion on the same holdout", decision)
+    return decision

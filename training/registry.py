@@ -1,0 +1,149 @@
+"""MLflow tracking and the model registry: log a trained bundle as ONE pyfunc model, register it as
+`payment-risk`, move the `champion` alias, and resolve a registry reference to a local bundle file.
+
+mlflow is imported inside the functions: its import is slow and must stay off request paths.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from training.bundle import SCORE_COLUMNS, ScoringBundle
+
+CHAMPION = "champion"
+BUNDLE_FILE = "bundle.joblib"
+
+
+class PaymentRiskPyfunc:
+    """Factory for the pyfunc class (defined lazily so importing this module does not import mlflow)."""
+
+    @staticmethod
+    def build():
+        import mlflow.pyfunc
+
+        class PaymentRiskModel(mlflow.pyfunc.PythonModel):
+            """Input: feature rows from `features.build.build_features`; output: the `payrisk score` columns."""
+
+            def load_context(self, context):
+                self.bundle = ScoringBundle.load(context.artifacts["bundle"])
+
+            def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+                rows = model_input.copy()
+                for column in ("as_of", "due_date"):
+                    rows[column] = pd.to_datetime(rows[column]).astype("datetime64[s]")
+                scores = self.bundle.score_rows(rows)
+                for column in ("as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90"):
+                    scores[column] = scores[column].dt.strftime("%Y-%m-%d")
+                return scores
+
+        return PaymentRiskModel()
+
+
+def configure(tracking_uri: str) -> None:
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+
+
+def log_bundle(bundle: ScoringBundle, example_rows: pd.DataFrame, model_name: str, metrics: dict[str, float],
+               params: dict, tags: dict, artifacts: list[Path], experiment: str = "payrisk") -> tuple[str, str]:
+    """Log params, metrics, plots and the bundle as one pyfunc model; register it. Returns (run_id, version)."""
+    import mlflow
+    from mlflow.models import infer_signature
+
+    mlflow.set_experiment(experiment)
+    with mlflow.start_run(run_name=f"train-{bundle.meta['trained_as_of']}") as run:
+        mlflow.log_params({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in params.items()})
+        mlflow.set_tags(tags)
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if pd.notna(v)})
+        for path in artifacts:
+            mlflow.log_artifact(str(path))
+        mlflow.log_dict({"features": bundle.meta["features"], "meta": {k: v for k, v in bundle.meta.items()
+                                                                       if k != "features"}}, "bundle_meta.json")
+        with tempfile.TemporaryDirectory() as tmp:
+            bundle_path = bundle.save(Path(tmp) / BUNDLE_FILE)
+            example = example_rows.head(5).copy()
+            for column in ("as_of", "due_date"):
+                example[column] = example[column].dt.strftime("%Y-%m-%d")
+            output = bundle.score_rows(example_rows.head(5)).astype({c: "str" for c in (
+                "as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90")})
+            info = mlflow.pyfunc.log_model(
+                name="model", python_model=PaymentRiskPyfunc.build(), artifacts={"bundle": str(bundle_path)},
+                signature=infer_signature(example, output[SCORE_COLUMNS]), input_example=example,
+                registered_model_name=model_name)
+        version = str(info.registered_model_version)
+    return run.info.run_id, version
+
+
+def client():
+    from mlflow import MlflowClient
+
+    return MlflowClient()
+
+
+def champion_version(model_name: str) -> str | None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(client().get_model_version_by_alias(model_name, CHAMPION).version)
+    except MlflowException:
+        return None
+
+
+def set_champion(model_name: str, version: str, reason: str, decision: dict | None = None) -> None:
+    c = client()
+    c.set_registered_model_alias(model_name, CHAMPION, version)
+    c.set_model_version_tag(model_name, version, "promotion_reason", reason)
+    if decision:
+        c.set_model_version_tag(model_name, version, "promotion_decision", json.dumps(decision))
+
+
+def version_run_metrics(model_name: str, version: str) -> tuple[dict[str, float], dict[str, str]]:
+    c = client()
+    mv = c.get_model_version(model_name, version)
+    run = c.get_run(mv.run_id)
+    return dict(run.data.metrics), dict(run.data.tags)
+
+
+def resolve(reference: str | None, model_name: str, cache_dir: Path) -> tuple[Path, str]:
+    """A local bundle file for a reference: a file path, a version number, 'models:/name/N' or '@alias' (default
+    the champion). Registry versions are downloaded once into `cache_dir` (models/)."""
+    if reference and Path(reference).exists():
+        return Path(reference), f"file:{reference}"
+    if reference is None or reference.startswith("@"):
+        alias = (reference or f"@{CHAMPION}")[1:]
+        from mlflow.exceptions import MlflowException
+
+        try:
+            version = str(client().get_model_version_by_alias(model_name, alias).version)
+        except MlflowException as exc:
+            raise LookupError(f"no '{alias}' model in the registry '{model_name}': run 'payrisk train' first") from exc
+    elif reference.startswith("models:/"):
+        version = reference.rstrip("/").split("/")[-1]
+    else:
+        version = reference
+    target = cache_dir / f"{model_name}-v{version}" / BUNDLE_FILE
+    if not target.exists():
+        import mlflow
+
+        with tempfile.TemporaryDirectory() as tmp:
+            local = Path(mlflow.artifacts.download_artifacts(f"models:/{model_name}/{version}", dst_path=tmp))
+            found = next(local.rglob(BUNDLE_FILE), None)
+            if found is None:
+                raise LookupError(f"model version {version} of '{model_name}' holds no {BUNDLE_FILE}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(found, target)
+    return target, version
+
+
+def load_bundle(reference: str | None, model_name: str, cache_dir: Path) -> ScoringBundle:
+    path, version = resolve(reference, model_name, cache_dir)
+    bundle = ScoringBundle.load(path)
+    bundle.meta["model_version"] = version
+    return bundle
