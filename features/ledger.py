@@ -206,8 +206,8 @@ class Ledger:
     def fx_rate(self, currencies: pd.Series, dates: pd.Series) -> np.ndarray:
         """Rate to the base currency for each (currency, date): the latest rate dated <= the date.
 
-        The base currency is 1. A currency whose first rate comes after the date uses its first rate (the validator
-        warns about such gaps); a currency with no rate at all, or a missing date, gives NaN.
+        The base currency is 1. No rate dated on or before the date (the validator rejects invoices in such a gap), no
+        rate at all, or a missing date gives NaN: a later rate is never used, that would leak the future.
         """
         currencies = pd.Series(currencies).astype("str").str.strip().str.upper().reset_index(drop=True)
         dates = pd.Series(dates).astype(DATE_DTYPE).reset_index(drop=True)
@@ -220,10 +220,6 @@ class Ledger:
             left = left[(currencies != base) & dates.notna()].sort_values("date", kind="stable")
             right = fx[["date", "currency", "rate_to_base"]].sort_values("date", kind="stable")
             merged = pd.merge_asof(left, right, on="date", by="currency", direction="backward")
-            missing = merged["rate_to_base"].isna()
-            if missing.any():
-                first = right.groupby("currency")["rate_to_base"].first()
-                merged.loc[missing, "rate_to_base"] = merged.loc[missing, "currency"].map(first)
             rates[merged["_pos"].to_numpy()] = merged["rate_to_base"].to_numpy()
         return rates
 

@@ -264,8 +264,8 @@ def _invoices(check: _Checker, kept, ctx: dict) -> None:
         first_rate = rates.groupby("currency")["date"].min()
         starts = typed["currency"].map(first_rate)
         early = starts.notna() & (typed["invoice_date"] < starts)
-        check.flag(early, "invoice_date", "invoice dated before the first fx rate of its currency; the first "
-                   "rate will be used", rule="fx_gap", severity="warning")
+        check.flag(early, "invoice_date", "invoice dated before the first fx rate of its currency: its base "
+                   "amount on that date is unknown; add a rate dated on or before the invoice date", rule="fx_gap")
 
 
 def _dated_after_invoice(check: _Checker, kept, column: str, what: str, severity: str = "error") -> pd.Series:

@@ -362,7 +362,7 @@ def test_fx_rate_is_latest_rate_on_or_before_the_date(rates, asks):
                 expected = np.nan  # no rate at all
             else:
                 before = [r for d, r in mine if d <= offset]
-                expected = (before[-1] if before else mine[0][1]) / 1000  # before the first rate: the first
+                expected = before[-1] / 1000 if before else np.nan  # before the first rate: unknown, never a later one
         np.testing.assert_equal(value, expected)
 
 
