@@ -145,13 +145,15 @@ class Ledger:
             cutoff_known = self.known_until
         else:
             cutoff_known = cutoff
+        if cutoff >= self.last_fact_date() and (self.known_until is None or cutoff >= self.known_until):
+            return self  # nothing is dated after the cutoff: the same facts (and the cached settlement)
         tables = dict(self.tables)
         invoices = self.invoices[self.invoices["invoice_date"] <= cutoff]
         tables["invoices"] = invoices
         visible_ids = invoices["invoice_id"]
         for name in ("payments", "adjustments", "disputes", "promises"):
             frame = self.tables[name]
-            keep = (frame[VISIBLE_FROM[name]] <= cutoff) & frame["invoice_id"].isin(visible_ids)
+            keep = (frame[VISIBLE_FROM[name]] <= cutoff).to_numpy() & _isin(frame["invoice_id"], visible_ids)
             tables[name] = frame[keep]
         disputes = tables["disputes"]
         if len(disputes) and (disputes["resolved_date"] > cutoff).any():
@@ -222,6 +224,18 @@ class Ledger:
             merged = pd.merge_asof(left, right, on="date", by="currency", direction="backward")
             rates[merged["_pos"].to_numpy()] = merged["rate_to_base"].to_numpy()
         return rates
+
+
+def _isin(values: pd.Series, ids: pd.Series) -> np.ndarray:
+    """values.isin(ids) through pyarrow's hash lookup (pandas 3's isin on arrow strings is slow)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(values) == 0:
+        return np.zeros(0, dtype=bool)
+    mask = pc.is_in(pa.array(values.astype("str").to_numpy(dtype=object)),
+                    value_set=pa.array(pd.unique(ids.astype("str").to_numpy(dtype=object))))
+    return mask.to_numpy(zero_copy_only=False).astype(bool)
 
 
 def _date_text(values: pd.Series) -> pd.Series:

@@ -6,7 +6,9 @@ import typer
 
 from payrisk.commands.features import features
 from payrisk.commands.import_ import import_ledger
+from payrisk.commands.keys import keys_app
 from payrisk.commands.model import backtest, forecast, promote, score, train
+from payrisk.commands.serve import serve
 from payrisk.commands.simulate import simulate
 from payrisk.commands.validate import validate
 
@@ -16,6 +18,8 @@ app.command("simulate")(simulate)
 app.command("validate")(validate)
 app.command("import")(import_ledger)
 app.command("features")(features)
+app.command("serve")(serve)
+app.add_typer(keys_app, name="keys")
 for _command in (train, score, forecast, backtest, promote):
     app.command(_command.__name__)(_command)
 

@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     default_horizon_days: int = 90
     """Days past due after which an unsettled invoice counts as defaulted."""
     registered_model_name: str = "payment-risk"
+    model: str | None = None
+    """What the service scores with: a bundle path, a registry version, or empty for the registry's champion."""
+    model_refresh_seconds: int = 60
+    """How often the service checks the registry for a new champion."""
     num_threads: int = 2
     """LightGBM threads: set explicitly, never left to OpenMP's default."""
 

@@ -31,6 +31,11 @@ def _load(ledger_dir: Path) -> Ledger:
         raise typer.Exit(1) from exc
 
 
+def _as_of(ledger: Ledger, text: str) -> pd.Timestamp:
+    """A date, or 'latest' for the ledger's last fact date."""
+    return ledger.known_until if text.strip().lower() == "latest" else to_date(text)
+
+
 def _write(frame: pd.DataFrame, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".parquet":
@@ -72,7 +77,7 @@ def print_table(table: pd.DataFrame, title: str) -> None:
     console.print(out)
 
 
-def train(ledger: Path = typer.Option(..., "--ledger"), as_of: str = typer.Option(..., "--as-of"),
+def train(ledger: Path = typer.Option(..., "--ledger"), as_of: str = typer.Option(..., "--as-of", help="YYYY-MM-DD, or 'latest'"),
           holdout: bool = typer.Option(True, "--holdout/--no-holdout", help="Measure out of time first."),
           window_days: int = typer.Option(364, "--window-days")) -> None:
     """Train both models as of a date, log to MLflow, register as payment-risk (champion if none exists)."""
@@ -83,21 +88,21 @@ def train(ledger: Path = typer.Option(..., "--ledger"), as_of: str = typer.Optio
     uri, name = _tracking()
     config = TrainConfig(window_days=window_days, num_threads=get_settings().num_threads)
     started = time.perf_counter()
-    outcome = train_and_register(data, as_of, config, name, uri, holdout=holdout, progress=console.print)
+    outcome = train_and_register(data, _as_of(data, as_of), config, name, uri, holdout=holdout, progress=console.print)
     if not outcome.table.empty:
         print_table(outcome.table, f"Holdout (trained {outcome.holdout.cutoff.date()}, 13 weeks after)")
     console.print(f"registered {name} version {outcome.version} (run {outcome.run_id})"
                   f"{' as champion' if outcome.champion else ''} in {time.perf_counter() - started:.0f} s")
 
 
-def score(ledger: Path = typer.Option(..., "--ledger"), as_of: str = typer.Option(..., "--as-of"),
+def score(ledger: Path = typer.Option(..., "--ledger"), as_of: str = typer.Option(..., "--as-of", help="YYYY-MM-DD, or 'latest'"),
           out: Path = typer.Option(..., "--out"), model: str | None = typer.Option(None, "--model"),
           reasons: bool = typer.Option(True, "--reasons/--no-reasons")) -> None:
     """Score every invoice open at the end of the as-of date (one row each; the columns are a contract)."""
     data = _load(ledger)
     bundle = _bundle(model)
     started = time.perf_counter()
-    scores = bundle.score(data, to_date(as_of), with_reasons=reasons)
+    scores = bundle.score(data, _as_of(data, as_of), with_reasons=reasons)
     _write(scores, out)
     console.print(f"scored {len(scores):,} open invoices with model {bundle.version} in "
                   f"{time.perf_counter() - started:.1f} s -> {out}")
@@ -106,7 +111,7 @@ def score(ledger: Path = typer.Option(..., "--ledger"), as_of: str = typer.Optio
     console.print(top.to_string(index=False))
 
 
-def forecast(ledger: Path = typer.Option(..., "--ledger"), as_of: str = typer.Option(..., "--as-of"),
+def forecast(ledger: Path = typer.Option(..., "--ledger"), as_of: str = typer.Option(..., "--as-of", help="YYYY-MM-DD, or 'latest'"),
              weeks: int = typer.Option(13, "--weeks"), out: Path = typer.Option(..., "--out"),
              group_by: str | None = typer.Option(None, "--group-by", help="currency, segment or collector"),
              model: str | None = typer.Option(None, "--model")) -> None:
@@ -117,7 +122,7 @@ def forecast(ledger: Path = typer.Option(..., "--ledger"), as_of: str = typer.Op
         console.print("[red]error[/red]: --group-by must be currency, segment or collector")
         raise typer.Exit(2)
     data = _load(ledger)
-    scores = _bundle(model).score(data, to_date(as_of), with_reasons=False)
+    scores = _bundle(model).score(data, _as_of(data, as_of), with_reasons=False)
     customers = data.customers.set_index("customer_id")
     scores["segment"] = scores["customer_id"].map(customers["segment"]).fillna("")
     scores["collector"] = scores["customer_id"].map(customers["collector_id"]).fillna("")

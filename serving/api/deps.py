@@ -1,0 +1,114 @@
+"""Shared dependencies as Annotated aliases: the settings, a database session, the caller (API key -> role), the
+ledger (cached by store revision) and the model holder."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi.security import APIKeyHeader
+from sqlalchemy.orm import Session
+
+from features.errors import LedgerError
+from features.ledger import Ledger
+from payrisk.settings import Settings
+from serving.store.audit import Actor
+from serving.store.keys import authenticate
+from serving.store.ledger_io import ledger_revision, load_ledger
+
+API_KEY_HEADER = "X-API-Key"
+api_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False,
+                              description="An API key made by `payrisk keys create` or POST /v1/keys.")
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with request.app.state.sessionmaker() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_actor(session: SessionDep, key: Annotated[str | None, Security(api_key_header)]) -> Actor:
+    """The caller, from the X-API-Key header: 401 without a key or with an unknown or revoked one."""
+    if not key:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"missing {API_KEY_HEADER} header",
+                            headers={"WWW-Authenticate": "ApiKey"})
+    row = authenticate(session, key)
+    if row is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or revoked API key",
+                            headers={"WWW-Authenticate": "ApiKey"})
+    return Actor(row.id, row.name, row.role, row.collector_id)
+
+
+CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+def require(*roles: str) -> Callable[[Actor], Actor]:
+    """A dependency letting through the given roles (and admin, who may do everything); 403 for the others."""
+    allowed = frozenset(roles) | {"admin"}
+
+    def check(actor: CurrentActor) -> Actor:
+        if actor.role not in allowed:
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"role '{actor.role}' may not do this; allowed: {', '.join(sorted(allowed))}")
+        return actor
+
+    check.allowed_roles = allowed  # read by the tests that check every route's roles
+    return check
+
+
+AdminActor = Annotated[Actor, Depends(require("admin"))]
+FinanceActor = Annotated[Actor, Depends(require("finance"))]
+DataScientistActor = Annotated[Actor, Depends(require("data_scientist"))]
+CollectorActor = Annotated[Actor, Depends(require("collector"))]
+
+
+class LedgerCache:
+    """The Ledger loaded from the store, reloaded only when the store's ledger revision changes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._revision: int | None = None
+        self._ledger: Ledger | None = None
+
+    def get(self, session: Session, settings: Settings) -> Ledger:
+        """The current ledger; raises LedgerError if the store holds no invoices yet."""
+        revision = ledger_revision(session)
+        with self._lock:
+            if self._revision != revision or self._ledger is None:
+                self._ledger = load_ledger(session, base_currency=settings.base_currency,
+                                           default_days=settings.default_horizon_days)
+                self._revision = revision
+            return self._ledger
+
+
+def get_ledger(request: Request, session: SessionDep, settings: SettingsDep) -> Ledger:
+    try:
+        return request.app.state.ledger_cache.get(session, settings)
+    except LedgerError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"the ledger cannot be used yet: {exc}") from exc
+
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+
+
+def get_model_holder(request: Request) -> Any:
+    """The loaded model holder; 503 (with why) when no model is loaded."""
+    holder = getattr(request.app.state, "model_holder", None)
+    if holder is None or getattr(holder, "bundle", None) is None:
+        reason = getattr(request.app.state, "model_error", None) or "no model loaded"
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"model not available: {reason}")
+    return holder
+
+
+ModelHolderDep = Annotated[Any, Depends(get_model_holder)]

@@ -1,0 +1,28 @@
+"""Exception handlers: a rejected batch or activity is a 422 listing every problem, never a 500."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+
+from serving.api.schemas.common import ProblemPublic, Rejected
+from serving.store.activities import ActivityRejected
+from serving.store.ledger_rows import BatchRejected
+
+
+def _rejected(message: str, problems) -> JSONResponse:
+    body = Rejected(detail=message, problems=[ProblemPublic.of(p) for p in problems])
+    return JSONResponse(body.model_dump(), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+async def batch_rejected(request: Request, exc: BatchRejected) -> JSONResponse:
+    return _rejected(str(exc), exc.problems)
+
+
+async def activity_rejected(request: Request, exc: ActivityRejected) -> JSONResponse:
+    return _rejected(f"the activity was not recorded: {exc}", exc.problems)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(BatchRejected, batch_rejected)
+    app.add_exception_handler(ActivityRejected, activity_rejected)

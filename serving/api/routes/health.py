@@ -1,0 +1,52 @@
+"""Liveness (/healthz: the process is up) and readiness (/readyz: database reachable and migrated; model state)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from serving.api.schemas.health import DatabaseReadiness, Health, ModelReadiness, Readiness
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=Health, summary="The process is up")
+def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Readiness, summary="Database reachable and migrated; whether a model is loaded",
+            responses={503: {"model": Readiness}})
+def readyz(request: Request, response: Response) -> Readiness:
+    state = request.app.state
+    database = _database(request)
+    holder = getattr(state, "model_holder", None)
+    bundle = getattr(holder, "bundle", None) if holder is not None else None
+    if bundle is not None:
+        model = ModelReadiness(loaded=True, version=str(getattr(bundle, "version", None) or ""),
+                               detail="champion model loaded")
+    else:
+        model = ModelReadiness(loaded=False, version=None,
+                               detail=getattr(state, "model_error", None) or "no model loaded")
+    if not database.ok:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    return Readiness(status="ready" if database.ok else "not ready", database=database, model=model)
+
+
+def _database(request: Request) -> DatabaseReadiness:
+    from serving.store.migrate import head_revision
+
+    engine = request.app.state.engine
+    try:
+        with engine.connect() as connection:
+            revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except (SQLAlchemyError, OSError) as exc:
+        return DatabaseReadiness(ok=False, dialect=engine.dialect.name, schema_revision=None,
+                                 detail=f"database not reachable or not migrated: {type(exc).__name__}: "
+                                        f"{str(exc).splitlines()[0][:300]}")
+    head = head_revision()
+    if revision != head:
+        return DatabaseReadiness(ok=False, dialect=engine.dialect.name, schema_revision=revision,
+                                 detail=f"schema at revision {revision}, code expects {head}; run migrations")
+    return DatabaseReadiness(ok=True, dialect=engine.dialect.name, schema_revision=revision, detail="reachable")

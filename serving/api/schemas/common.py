@@ -1,0 +1,119 @@
+"""Types shared by the request and response models: safe text and ids, plausible dates, problems, cursors."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+
+from features.errors import Problem
+from serving.store.base import ID_MAX_LENGTH
+
+EARLIEST_DATE = dt.date(1990, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
+
+
+def _storable(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError("text must be valid Unicode (no unpaired surrogates)") from exc
+    return value
+
+
+def _plausible(value: dt.date) -> dt.date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(f"date outside {EARLIEST_DATE} .. {LATEST_DATE}")
+    return value
+
+
+Text = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_storable)]
+"""Free text the store can keep (no NUL, valid Unicode)."""
+Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ID_MAX_LENGTH),
+                       AfterValidator(_storable)]
+"""An id such as a customer, invoice or collector id."""
+PlausibleDate = Annotated[dt.date, AfterValidator(_plausible)]
+"""A calendar date between 1990-01-01 and 2199-12-31."""
+
+
+class ProblemPublic(BaseModel):
+    """One finding, exactly as `payrisk validate` words it. `row`: for CSV the spreadsheet row (header = 1), for
+    JSON the 1-based position in the array; None for file-level problems and for stored rows (named in the message)."""
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    message: str
+    rule: str
+    severity: Literal["error", "warning"]
+
+    @classmethod
+    def of(cls, problem: Problem) -> ProblemPublic:
+        return cls(file=problem.file, row=problem.row, column=problem.column,
+                   value=None if problem.value is None else str(problem.value)[:500], message=problem.message,
+                   rule=problem.rule, severity=problem.severity)
+
+
+class Rejected(BaseModel):
+    """Why a request was refused; `problems` lists every bad row or field."""
+
+    detail: str
+    problems: list[ProblemPublic] = []
+
+
+class Message(BaseModel):
+    detail: str
+
+
+class ValidationIssue(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class RequestInvalid(BaseModel):
+    """The request itself did not fit its schema (FastAPI's validation error)."""
+
+    detail: list[ValidationIssue]
+
+
+Unprocessable = Rejected | RequestInvalid
+"""A 422: the request's data was rejected (Rejected), or the request did not fit its schema (RequestInvalid)."""
+
+
+def encode_cursor(values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list:
+    """The values in a cursor; raises ValueError if it is not one of ours."""
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("not a valid cursor; use the next_cursor of a previous page") from exc
+    if not isinstance(values, list) or not all(_cursor_value(v) for v in values):
+        raise ValueError("not a valid cursor; use the next_cursor of a previous page")
+    return values
+
+
+def _cursor_value(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -(2**31) <= value < 2**31
+    if isinstance(value, str):
+        try:
+            _storable(value)
+        except ValueError:
+            return False
+        return len(value) <= ID_MAX_LENGTH
+    return False

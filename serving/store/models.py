@@ -1,0 +1,31 @@
+"""Every store table, importable from one place (Alembic's target metadata is `Base.metadata`)."""
+
+from serving.store.base import Base
+from serving.store.ledger_tables import (
+    LEDGER_MODELS,
+    TABLE_KEYS,
+    Adjustment,
+    Customer,
+    Dispute,
+    FxRate,
+    Invoice,
+    Payment,
+    Promise,
+)
+from serving.store.service_tables import (
+    ACTIVITY_KINDS,
+    ROLES,
+    SCORE_COLUMNS,
+    Activity,
+    ApiKey,
+    AuditEntry,
+    LedgerState,
+    Score,
+    ScoringRun,
+)
+
+__all__ = [
+    "ACTIVITY_KINDS", "LEDGER_MODELS", "ROLES", "SCORE_COLUMNS", "TABLE_KEYS", "Activity", "Adjustment", "ApiKey",
+    "AuditEntry", "Base", "Customer", "Dispute", "FxRate", "Invoice", "LedgerState", "Payment", "Promise", "Score",
+    "ScoringRun",
+]

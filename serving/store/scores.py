@@ -1,0 +1,128 @@
+"""Stored scoring runs: the scores of `payrisk score` for the open book as of a date, with model and ledger ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from features.contract import DATE_DTYPE
+from serving.store import audit
+from serving.store.engine import write_lock
+from serving.store.models import SCORE_COLUMNS, Score, ScoringRun
+from serving.store.types import utcnow
+
+WEEK_COLUMNS = [f"p_pay_week_{k}" for k in range(1, 14)]
+PROBABILITY_COLUMNS = [*WEEK_COLUMNS, "p_pay_later", "p_default"]
+DATE_COLUMNS = ["as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90"]
+MONEY_COLUMNS = ["open_amount", "open_amount_base"]
+INSERT_CHUNK = 2_000
+IN_LIMIT = 5_000
+
+
+class ScoresInvalid(ValueError):
+    """A scores frame does not fit the `payrisk score` contract."""
+
+
+def check_scores(scores: pd.DataFrame) -> None:
+    """Raise ScoresInvalid unless every contract column is there and the probabilities are finite, in [0, 1]."""
+    missing = [c for c in SCORE_COLUMNS if c not in scores.columns]
+    if missing:
+        raise ScoresInvalid(f"scores lack column(s): {', '.join(missing)}")
+    probabilities = scores[PROBABILITY_COLUMNS].to_numpy(dtype="float64")
+    if len(probabilities) and (~np.isfinite(probabilities) | (probabilities < 0) | (probabilities > 1)).any():
+        raise ScoresInvalid("scores have probabilities that are missing or outside [0, 1]")
+    if scores["invoice_id"].duplicated().any():
+        raise ScoresInvalid("scores have more than one row for an invoice")
+
+
+def start_run(session: Session, as_of: dt.date, model_version: str, fingerprint: str,
+              actor: audit.Actor) -> ScoringRun:
+    """Record that a run started (committed, so a failed run leaves its trace)."""
+    run = ScoringRun(as_of=as_of, model_version=model_version, ledger_fingerprint=fingerprint, status="running",
+                     started_at=utcnow(), row_count=0, created_by=actor.name, created_by_key_id=actor.key_id)
+    with write_lock(session):
+        session.add(run)
+        session.commit()
+    return run
+
+
+def finish_run(session: Session, run: ScoringRun, scores: pd.DataFrame, actor: audit.Actor) -> ScoringRun:
+    """Store a run's scores and mark it succeeded, audited, in one transaction."""
+    check_scores(scores)
+    rows = score_rows(scores, run.id)
+    with write_lock(session):
+        for start in range(0, len(rows), INSERT_CHUNK):
+            session.execute(insert(Score), rows[start:start + INSERT_CHUNK])
+        run.status, run.row_count, run.finished_at = "succeeded", len(rows), utcnow()
+        audit.record(session, actor, "scoring_run.create", "scoring_run", str(run.id),
+                     after=run_summary(run, scores))
+        session.commit()
+    return run
+
+
+def fail_run(session: Session, run: ScoringRun, error: str, actor: audit.Actor) -> ScoringRun:
+    session.rollback()
+    with write_lock(session):
+        run = session.merge(run)
+        run.status, run.error, run.finished_at = "failed", error[:2000], utcnow()
+        audit.record(session, actor, "scoring_run.fail", "scoring_run", str(run.id), after={"error": error[:2000]})
+        session.commit()
+    return run
+
+
+def run_summary(run: ScoringRun, scores: pd.DataFrame) -> dict:
+    return {"as_of": run.as_of, "model_version": run.model_version, "ledger_fingerprint": run.ledger_fingerprint,
+            "rows": len(scores), "open_amount_base": float(scores["open_amount_base"].sum()),
+            "expected_loss": float(scores["expected_loss"].sum())}
+
+
+def score_rows(scores: pd.DataFrame, run_id: int) -> list[dict]:
+    """Score rows as store values (money exact to 4 decimals, dates as date, NaN -> NULL)."""
+    frame = scores[SCORE_COLUMNS].copy()
+    out: dict[str, list] = {"scoring_run_id": [run_id] * len(frame)}
+    for column in SCORE_COLUMNS:
+        values = frame[column]
+        if column in DATE_COLUMNS:
+            dates = pd.to_datetime(values, errors="coerce")
+            out[column] = [None if pd.isna(v) else v.date() for v in dates]
+        elif column in MONEY_COLUMNS:
+            out[column] = [Decimal(repr(round(float(v), 4))) for v in values]
+        elif column in ("days_past_due", "priority_rank"):
+            out[column] = [int(v) for v in values]
+        elif column in ("invoice_id", "customer_id", "currency", "reasons"):
+            out[column] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values]
+        else:
+            out[column] = [float(v) for v in values]
+    return [dict(zip(out, row, strict=True)) for row in zip(*out.values(), strict=True)]
+
+
+def latest_run(session: Session) -> ScoringRun | None:
+    """The most recent succeeded run."""
+    statement = select(ScoringRun).where(ScoringRun.status == "succeeded").order_by(ScoringRun.id.desc()).limit(1)
+    return session.execute(statement).scalar_one_or_none()
+
+
+def read_scores(session: Session, run_id: int, customer_ids: list[str] | None = None) -> pd.DataFrame:
+    """A run's scores as a DataFrame with the contract's columns (money as float, dates as datetime64[s])."""
+    columns = [Score.__table__.c[c] for c in SCORE_COLUMNS]
+    statement = select(*columns).where(Score.scoring_run_id == run_id).order_by(Score.priority_rank, Score.invoice_id)
+    if customer_ids is not None and len(customer_ids) <= IN_LIMIT:
+        statement = statement.where(Score.customer_id.in_(list(customer_ids)))
+    frame = pd.DataFrame(session.execute(statement).all(), columns=SCORE_COLUMNS)
+    if customer_ids is not None and len(customer_ids) > IN_LIMIT:
+        frame = frame[frame["customer_id"].isin(customer_ids)].reset_index(drop=True)
+    for column in DATE_COLUMNS:
+        frame[column] = pd.to_datetime(frame[column]).astype(DATE_DTYPE)
+    for column in [*MONEY_COLUMNS, *PROBABILITY_COLUMNS, "expected_loss"]:
+        frame[column] = pd.to_numeric(frame[column]).astype("float64")
+    for column in ("days_past_due", "priority_rank"):
+        frame[column] = frame[column].astype("int64")
+    for column in ("invoice_id", "customer_id", "currency"):
+        frame[column] = frame[column].astype(str)
+    frame["reasons"] = frame["reasons"].fillna("").astype(str)
+    return frame

@@ -1,0 +1,62 @@
+"""Scoring routes with a real (small) trained ScoringBundle: runs are stored and feed worklists and KPIs.
+
+serving.scoring_service.ModelHolder (the lead's) loads the champion from the registry; here a trained bundle is held
+by `BundleHolder`, which offers the same surface (bundle, info(), refresh()).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from features.ledger import Ledger
+from features.simulate import simulate
+from tests.serving.conftest import headers
+
+
+class BundleHolder:
+    def __init__(self, bundle) -> None:
+        self.bundle = bundle
+        self.refreshed = 0
+
+    def info(self) -> dict:
+        return {"version": self.bundle.version, "meta": dict(self.bundle.meta)}
+
+    def refresh(self) -> None:
+        self.refreshed += 1
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    from training.train import TrainConfig, fit_bundle
+
+    ledger = Ledger.from_tables(simulate(80, 14, seed=3))
+    return fit_bundle(ledger, ledger.known_until,
+                      TrainConfig(rounds=8, window_days=180, every_days=21, early_stopping=4))
+
+
+def test_scoring_run_is_stored_and_feeds_worklists_and_kpis(client, keys, tiny_loaded, bundle):
+    client.app.state.model_holder = BundleHolder(bundle)
+    science = headers(keys, "data_scientist")
+    run = client.post("/v1/scoring-runs", json={"as_of": "2024-03-15"}, headers=science)
+    assert run.status_code == 201, run.text
+    body = run.json()
+    assert (body["status"], body["row_count"], body["as_of"]) == ("succeeded", 3, "2024-03-15")
+    assert body["model_version"] == str(bundle.version) and body["ledger_fingerprint"]
+    assert client.get(f"/v1/scoring-runs/{body['id']}", headers=science).json() == body
+
+    worklist = client.get("/v1/worklists/K2", headers=headers(keys, "collector_k2")).json()
+    assert worklist["scoring_run"]["id"] == body["id"]
+    assert all(i["p_default"] is not None for a in worklist["accounts"] for i in a["invoices"])
+    kpis = client.get("/v1/kpis", params={"as_of": "2024-03-15"}, headers=headers(keys, "finance")).json()
+    assert kpis["model_allowance"]["scoring_run_id"] == body["id"] and kpis["model_allowance"]["value"] >= 0
+
+    scored = client.post("/v1/score", json={"as_of": "2024-03-15", "customer_ids": ["C2"]}, headers=science)
+    assert scored.status_code == 200, scored.text
+    assert sorted(s["invoice_id"] for s in scored.json()["scores"]) == ["I3", "I4"]
+
+    current = client.get("/v1/models/current", headers=science).json()
+    assert current["loaded"] and current["version"] == str(bundle.version)
+    refreshed = client.post("/v1/models/current/refresh", headers=science)
+    assert refreshed.status_code == 200
+    actions = [e["action"] for e in client.get("/v1/audit", headers=headers(keys, "admin")).json()["entries"]]
+    assert actions[:2] == ["model.refresh", "scoring_run.create"]

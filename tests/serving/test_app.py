@@ -1,0 +1,105 @@
+"""The app's life: no I/O at import, health and readiness, model routes without a model, the CLI commands."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from payrisk.commands.keys import keys_app
+from payrisk.commands.serve import serve
+from payrisk.settings import Settings
+from serving.app import create_app
+from serving.store.models import ApiKey, AuditEntry
+from tests.serving.conftest import headers
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_importing_the_app_does_no_io(tmp_path):
+    """`serving.app:app` is built at import; settings, database and model are only touched in the lifespan."""
+    env = os.environ | {"PAYRISK_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(REPO)}
+    code = ("import serving.app as m; s = m.app.state; "
+            "assert not hasattr(s, 'settings') and not hasattr(s, 'engine'), 'I/O at import'")
+    subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, check=True, timeout=120)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    body = ready.json()
+    assert body["database"]["ok"] and body["database"]["schema_revision"] == "0001"
+    assert body["model"]["loaded"] is False and body["model"]["detail"]
+
+
+def test_readiness_reports_an_unreachable_database(tmp_path):
+    settings = Settings(database_url="postgresql+psycopg://postgres@127.0.0.1:9/nowhere?connect_timeout=2",
+                        data_dir=tmp_path)
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").status_code == 200
+        ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert "not reachable" in ready.json()["database"]["detail"]
+
+
+def test_model_routes_say_why_without_a_model(client, keys, tiny_loaded):
+    science = headers(keys, "data_scientist")
+    reason = client.get("/readyz").json()["model"]["detail"]
+    for method, path, body in (("POST", "/v1/scoring-runs", {}), ("POST", "/v1/score", {}),
+                               ("GET", "/v1/models/current", None)):
+        response = client.request(method, path, json=body, headers=science)
+        assert response.status_code == 503, response.text
+        assert reason in response.json()["detail"]
+    assert client.get("/v1/scoring-runs", headers=science).json() == []
+    assert client.get("/v1/scoring-runs/1", headers=science).status_code == 404
+    # no stored run: 409 (or 503 while serving.forecast is not installed)
+    assert client.get("/v1/forecast/cash", headers=headers(keys, "finance")).status_code in (409, 503)
+
+
+def test_keys_create_prints_the_key_once_and_stores_only_its_hash(store_url, settings):
+    result = CliRunner().invoke(keys_app, ["create", "--role", "collector", "--collector-id", "K1", "--name", "jane",
+                                           "--database-url", store_url])
+    assert result.exit_code == 0, result.output
+    key = result.stdout.strip().splitlines()[-1]
+    assert key.startswith("prk_")
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/v1/activities", headers={"X-API-Key": key}).status_code == 200
+        assert client.get("/v1/kpis", headers={"X-API-Key": key}).status_code == 403
+        session = client.app.state.sessionmaker()
+        with session:
+            stored = session.execute(select(ApiKey)).scalar_one()
+            entry = session.execute(select(AuditEntry).where(AuditEntry.action == "key.create")).scalar_one()
+    assert key not in (stored.key_hash, str(entry.after)) and stored.key_hash not in str(entry.after)
+    assert (stored.role, stored.collector_id, entry.actor_name.startswith("cli:")) == ("collector", "K1", True)
+    refused = CliRunner().invoke(keys_app, ["create", "--role", "collector", "--database-url", store_url])
+    assert refused.exit_code == 2
+
+
+def test_keys_over_the_api_can_be_revoked(client, keys):
+    admin = headers(keys, "admin")
+    made = client.post("/v1/keys", json={"name": "ops", "role": "finance"}, headers=admin)
+    assert made.status_code == 201
+    new_key = made.json()["key"]
+    assert client.get("/v1/kpis", headers={"X-API-Key": new_key}).status_code == 409  # empty ledger, but allowed
+    assert client.delete(f"/v1/keys/{made.json()['id']}", headers=admin).json()["revoked_at"]
+    assert client.get("/v1/kpis", headers={"X-API-Key": new_key}).status_code == 401
+    listed = client.get("/v1/keys", headers=admin).json()
+    assert all("key" not in k and "key_hash" not in k for k in listed)
+    actions = [e["action"] for e in client.get("/v1/audit", headers=admin).json()["entries"]]
+    assert actions[:2] == ["key.revoke", "key.create"]
+    assert client.post("/v1/keys", json={"name": "x", "role": "collector"}, headers=admin).status_code == 422
+
+
+def test_serve_runs_one_worker_on_the_app():
+    parameters = inspect.signature(serve).parameters
+    assert (parameters["host"].default, parameters["port"].default) == ("127.0.0.1", 8000)
+    source = inspect.getsource(serve)
+    assert '"serving.app:app"' in source and "workers=1" in source
