@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 PAYRISK := $(VENV)/bin/payrisk
 DEMO_DIR := data/demo
 DEMO_LEDGER := $(DEMO_DIR)/ledger
+DEMO_ENV := PAYRISK_DATA_DIR=$(DEMO_DIR) PAYRISK_MODELS_DIR=models
 
 .PHONY: install demo test lint bench clean
 
@@ -17,8 +18,12 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 demo: install
-	$(PAYRISK) simulate --out $(DEMO_LEDGER) --customers 1500 --months 24 --seed 7
+	$(PAYRISK) simulate --out $(DEMO_LEDGER) --customers 1000 --months 24 --seed 7
 	$(PAYRISK) validate $(DEMO_LEDGER)
+	$(DEMO_ENV) $(PAYRISK) train --ledger $(DEMO_LEDGER) --as-of latest
+	$(DEMO_ENV) $(PAYRISK) score --ledger $(DEMO_LEDGER) --as-of latest --out $(DEMO_DIR)/scores.csv
+	$(DEMO_ENV) $(PAYRISK) forecast --ledger $(DEMO_LEDGER) --as-of latest --weeks 13 --out $(DEMO_DIR)/forecast.csv
+	$(DEMO_ENV) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash scripts/demo_service.sh $(DEMO_DIR) $(DEMO_LEDGER)
 
 test: install
 	$(PY) -m pytest -q
@@ -29,6 +34,11 @@ lint: install
 bench: install
 	$(PY) benchmarks/bench_simulate.py
 	$(PY) benchmarks/bench_validate.py
+	$(PY) benchmarks/bench_features.py
+	$(PY) benchmarks/bench_train.py
+	$(PY) benchmarks/bench_score.py
+	$(PY) benchmarks/bench_service.py
+	$(PY) benchmarks/bench_api.py
 
 clean:
 	rm -rf data mlruns .pytest_cache
