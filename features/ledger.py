@@ -145,7 +145,8 @@ class Ledger:
             cutoff_known = self.known_until
         else:
             cutoff_known = cutoff
-        if cutoff >= self.last_fact_date() and (self.known_until is None or cutoff >= self.known_until):
+        if len(self.invoices) and (self.known_until is None or cutoff >= self.known_until) \
+                and cutoff >= self.last_fact_date():
             return self  # nothing is dated after the cutoff: the same facts (and the cached settlement)
         tables = dict(self.tables)
         invoices = self.invoices[self.invoices["invoice_date"] <= cutoff]
@@ -233,8 +234,8 @@ def _isin(values: pd.Series, ids: pd.Series) -> np.ndarray:
 
     if len(values) == 0:
         return np.zeros(0, dtype=bool)
-    mask = pc.is_in(pa.array(values.astype("str").to_numpy(dtype=object)),
-                    value_set=pa.array(pd.unique(ids.astype("str").to_numpy(dtype=object))))
+    mask = pc.is_in(pa.array(values.astype("str").to_numpy(dtype=object), type=pa.string()),
+                    value_set=pa.array(pd.unique(ids.astype("str").to_numpy(dtype=object)), type=pa.string()))
     return mask.to_numpy(zero_copy_only=False).astype(bool)
 
 
