@@ -68,10 +68,10 @@ def log_bundle(bundle: ScoringBundle, example_rows: pd.DataFrame, model_name: st
                                                                        if k != "features"}}, "bundle_meta.json")
         with tempfile.TemporaryDirectory() as tmp:
             bundle_path = bundle.save(Path(tmp) / BUNDLE_FILE)
+            # the dates stay datetimes in the signature: build_features rows are accepted as they are, and the
+            # scoring server parses ISO date strings of a JSON request into datetimes by this signature
             example = example_rows.head(5).copy()
-            for column in ("as_of", "due_date"):
-                example[column] = example[column].dt.strftime("%Y-%m-%d")
-            output = bundle.score_rows(example_rows.head(5)).astype({c: "str" for c in (
+            output = bundle.score_rows(example).astype({c: "str" for c in (
                 "as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90")})
             info = mlflow.pyfunc.log_model(
                 name="model", python_model=PaymentRiskPyfunc.build(), artifacts={"bundle": str(bundle_path)},
@@ -112,23 +112,34 @@ def version_run_metrics(model_name: str, version: str) -> tuple[dict[str, float]
 
 
 def resolve(reference: str | None, model_name: str, cache_dir: Path) -> tuple[Path, str]:
-    """A local bundle file for a reference: a file path, a version number, 'models:/name/N' or '@alias' (default
-    the champion). Registry versions are downloaded once into `cache_dir` (models/)."""
+    """A local bundle file for a reference: a file path, a version number, 'models:/name/N', 'models:/name@alias'
+    or '@alias' (default the champion). Registry versions are downloaded once into `cache_dir` (models/), keyed by
+    version AND run id, so a cache left over from another (or a recreated) registry is never served."""
     if reference and Path(reference).exists():
         return Path(reference), f"file:{reference}"
+    from mlflow.exceptions import MlflowException
+
+    alias = version = None
     if reference is None or reference.startswith("@"):
         alias = (reference or f"@{CHAMPION}")[1:]
-        from mlflow.exceptions import MlflowException
-
-        try:
-            version = str(client().get_model_version_by_alias(model_name, alias).version)
-        except MlflowException as exc:
-            raise LookupError(f"no '{alias}' model in the registry '{model_name}': run 'payrisk train' first") from exc
     elif reference.startswith("models:/"):
-        version = reference.rstrip("/").split("/")[-1]
+        path = reference[len("models:/"):].rstrip("/")
+        if "@" in path:
+            model_name, alias = path.split("@", 1)
+        elif "/" in path:
+            model_name, _, version = path.rpartition("/")
+        else:
+            raise LookupError(f"{reference!r}: use models:/NAME/VERSION or models:/NAME@ALIAS")
     else:
         version = reference
-    target = cache_dir / f"{model_name}-v{version}" / BUNDLE_FILE
+    try:
+        mv = (client().get_model_version_by_alias(model_name, alias) if alias is not None
+              else client().get_model_version(model_name, version))
+    except MlflowException as exc:
+        what = f"'{alias}' model" if alias is not None else f"version {version}"
+        raise LookupError(f"no {what} in the registry '{model_name}': run 'payrisk train' first") from exc
+    version = str(mv.version)
+    target = cache_dir / f"{model_name}-v{version}-{mv.run_id or 'norun'}" / BUNDLE_FILE
     if not target.exists():
         import mlflow
 
@@ -138,7 +149,9 @@ def resolve(reference: str | None, model_name: str, cache_dir: Path) -> tuple[Pa
             if found is None:
                 raise LookupError(f"model version {version} of '{model_name}' holds no {BUNDLE_FILE}")
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(found, target)
+            partial = target.with_suffix(".partial")
+            shutil.copy(found, partial)
+            partial.replace(target)  # atomic: a concurrent reader never sees half a file
     return target, version
 
 
