@@ -94,9 +94,7 @@ class TimingModel:
             valid_labels: pd.DataFrame | None = None, preprocessor: Preprocessor | None = None) -> TimingModel:
         """Week rows without an event are subsampled at `negative_rate` and weighted by 1/rate (unbiased, faster)."""
         self.preprocessor_ = preprocessor or Preprocessor().fit(rows)
-        x, y = self._week_rows(rows, labels)
-        keep = (y > 0) | (np.random.default_rng(self.seed).random(len(y)) < self.negative_rate)
-        x, y = x[keep], y[keep]
+        x, y = self._week_rows(rows, labels, self.negative_rate)
         weight = np.where(y > 0, 1.0, 1.0 / self.negative_rate)
         x_valid = y_valid = None
         if valid_rows is not None and len(valid_rows):
@@ -111,8 +109,14 @@ class TimingModel:
             self.calibrator_ = PlattCalibrator().fit(raw, y_valid)
         return self
 
-    def _week_rows(self, rows: pd.DataFrame, labels: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def _week_rows(self, rows: pd.DataFrame, labels: pd.DataFrame, negative_rate: float = 1.0
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """Week rows (model matrix, event); rows without an event kept with probability `negative_rate`, drawn
+        before the matrix is built so that the dropped rows never cost memory."""
         position, week_frame, event = expand_weeks(rows, labels)
+        if negative_rate < 1.0:
+            keep = (event > 0) | (np.random.default_rng(self.seed).random(len(event)) < negative_rate)
+            position, week_frame, event = position[keep], week_frame[keep], event[keep]
         return with_extra(self.preprocessor_.transform(rows), position, week_frame[WEEK_FEATURES]), event
 
     def predict_hazard(self, rows: pd.DataFrame, matrix: np.ndarray | None = None,
