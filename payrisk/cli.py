@@ -10,6 +10,7 @@ from payrisk.commands.keys import keys_app
 from payrisk.commands.model import backtest, forecast, promote, score, train
 from payrisk.commands.serve import serve
 from payrisk.commands.simulate import simulate
+from payrisk.commands.store import store_app
 from payrisk.commands.validate import validate
 
 app = typer.Typer(help="payrisk: payment timing, default risk and cash forecasts for accounts receivable.",
@@ -20,6 +21,7 @@ app.command("import")(import_ledger)
 app.command("features")(features)
 app.command("serve")(serve)
 app.add_typer(keys_app, name="keys")
+app.add_typer(store_app, name="store")
 for _command in (train, score, forecast, backtest, promote):
     app.command(_command.__name__)(_command)
 

@@ -5,10 +5,14 @@ Run it with `payrisk serve` (one uvicorn worker: no fork after the model is load
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
@@ -25,6 +29,9 @@ from serving.store.engine import make_engine, make_sessionmaker, write_lock
 from serving.store.migrate import upgrade
 
 log = logging.getLogger("payrisk.serving")
+SCORING_THREADS = 1
+"""Requests scored at the same time (POST /v1/score), unless settings say otherwise (`scoring_threads`): the work is
+CPU-bound Python, so more threads only time-slice the GIL: each request gets slower and none finishes sooner."""
 
 DESCRIPTION = """Payment risk for accounts receivable: ledger sync, collector worklists and activities, KPIs,
 scoring runs, cash forecasts. Authenticate with an `X-API-Key` header; roles: collector (own worklist and
@@ -63,6 +70,44 @@ def audit_model_load(app: FastAPI) -> None:
         log.exception("could not audit the model load")
 
 
+def refresh_model(app: FastAPI) -> bool:
+    """Check the registry for a new champion (or, with no model yet, for any); the last good model stays in service
+    if the registry cannot be reached. A swap is a model change: audited. True if a new model is now served."""
+    state = app.state
+    holder = state.model_holder
+    before = getattr(holder, "version", None)
+    if holder is None:
+        holder, state.model_error = load_model(state.settings)
+        state.model_holder = holder
+        swapped = getattr(holder, "bundle", None) is not None
+    else:
+        swapped = bool(holder.refresh())
+    state.model_checked_at = dt.datetime.now(dt.UTC)
+    if getattr(holder, "bundle", None) is not None:
+        state.model_error = None
+    if swapped:
+        log.info("model %s in service (was %s)", holder.version, before)
+        info = holder.info() if hasattr(holder, "info") else {}
+        try:
+            with state.sessionmaker() as session, write_lock(session):
+                audit.record(session, Actor(None, "system:refresh", "admin"), "model.refresh", "model",
+                             str(holder.version), before={"version": before}, after=dict(info or {}))
+                session.commit()
+        except SQLAlchemyError:
+            log.exception("could not audit the model refresh")
+    return swapped
+
+
+async def keep_model_fresh(app: FastAPI, every_seconds: float) -> None:
+    """Every `every_seconds`, `refresh_model` in a worker thread (the registry call blocks); runs until cancelled."""
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            await run_in_threadpool(refresh_model, app)
+        except Exception:  # the loop must outlive any one failed check; the holder keeps its last good model
+            log.exception("checking the registry for a new champion failed")
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = app.state.settings_override or Settings()
@@ -72,15 +117,25 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.ledger_cache = LedgerCache()
+    app.state.scoring_limiter = anyio.CapacityLimiter(getattr(settings, "scoring_threads", SCORING_THREADS))
     try:
         await run_in_threadpool(upgrade, url)
     except Exception:  # the service starts anyway; /readyz reports the database as not ready
         log.exception("migrating the database failed")
     app.state.model_holder, app.state.model_error = await run_in_threadpool(load_model, settings)
+    app.state.model_checked_at = dt.datetime.now(dt.UTC)
     await run_in_threadpool(audit_model_load, app)
+    refresher = None
+    if settings.model_refresh_seconds > 0:
+        refresher = asyncio.create_task(keep_model_fresh(app, settings.model_refresh_seconds),
+                                        name="payrisk-model-refresh")
     try:
         yield
     finally:
+        if refresher is not None:
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
         engine.dispose()
 
 

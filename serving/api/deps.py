@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from features.errors import LedgerError
 from features.ledger import Ledger
 from payrisk.settings import Settings
+from serving.ledger_index import LedgerView
 from serving.store.audit import Actor
 from serving.store.keys import authenticate
 from serving.store.ledger_io import ledger_revision, load_ledger
@@ -74,31 +75,40 @@ CollectorActor = Annotated[Actor, Depends(require("collector"))]
 
 
 class LedgerCache:
-    """The Ledger loaded from the store, reloaded only when the store's ledger revision changes."""
+    """The Ledger loaded from the store, reloaded only when the store's ledger revision changes; with it, what is
+    derived from it once per revision (the per-customer index, fingerprints: serving.ledger_index.LedgerView)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._revision: int | None = None
-        self._ledger: Ledger | None = None
+        self._view: LedgerView | None = None
+
+    def view(self, session: Session, settings: Settings) -> LedgerView:
+        """The current ledger view; raises LedgerError if the store holds no invoices yet."""
+        revision = ledger_revision(session)
+        with self._lock:
+            if self._view is None or self._view.revision != revision:
+                ledger = load_ledger(session, base_currency=settings.base_currency,
+                                     default_days=settings.default_horizon_days)
+                self._view = LedgerView(revision, ledger)
+            return self._view
 
     def get(self, session: Session, settings: Settings) -> Ledger:
         """The current ledger; raises LedgerError if the store holds no invoices yet."""
-        revision = ledger_revision(session)
-        with self._lock:
-            if self._revision != revision or self._ledger is None:
-                self._ledger = load_ledger(session, base_currency=settings.base_currency,
-                                           default_days=settings.default_horizon_days)
-                self._revision = revision
-            return self._ledger
+        return self.view(session, settings).ledger
 
 
-def get_ledger(request: Request, session: SessionDep, settings: SettingsDep) -> Ledger:
+def get_ledger_view(request: Request, session: SessionDep, settings: SettingsDep) -> LedgerView:
     try:
-        return request.app.state.ledger_cache.get(session, settings)
+        return request.app.state.ledger_cache.view(session, settings)
     except LedgerError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, f"the ledger cannot be used yet: {exc}") from exc
 
 
+def get_ledger(view: Annotated[LedgerView, Depends(get_ledger_view)]) -> Ledger:
+    return view.ledger
+
+
+LedgerViewDep = Annotated[LedgerView, Depends(get_ledger_view)]
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 
 

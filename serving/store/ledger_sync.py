@@ -74,6 +74,14 @@ def validate_batch(connection: Connection, table: str, raw: pd.DataFrame, file_n
     return _validate(connection, {table: raw}, {table: file_name}, base_currency, today)[0]
 
 
+def check_batches(connection: Connection, batches: dict[str, pd.DataFrame], file_names: dict[str, str],
+                  base_currency: str = "USD", today: pd.Timestamp | None = None
+                  ) -> tuple[list[Problem], dict[str, pd.DataFrame]]:
+    """Validate batches exactly as `sync_tables` does, without writing: the warnings, and each batch's rows typed
+    as a Ledger types them. Raises BatchRejected listing every error."""
+    return _validate(connection, batches, file_names, base_currency, today)
+
+
 def _validate(connection: Connection, batches: dict[str, pd.DataFrame], batch_files: dict[str, str],
               base_currency: str, today: pd.Timestamp | None) -> tuple[list[Problem], dict[str, pd.DataFrame]]:
     typed_batches = {}

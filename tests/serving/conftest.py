@@ -102,6 +102,18 @@ def keys(sessions) -> dict[str, str]:
     return made
 
 
+@pytest.fixture(scope="session")
+def bundle():
+    """A small trained ScoringBundle (seconds to fit), shared by the scoring tests."""
+    from features.ledger import Ledger
+    from features.simulate import simulate
+    from training.train import TrainConfig, fit_bundle
+
+    ledger = Ledger.from_tables(simulate(80, 14, seed=3))
+    return fit_bundle(ledger, ledger.known_until,
+                      TrainConfig(rounds=8, window_days=180, every_days=21, early_stopping=4))
+
+
 def headers(keys: dict[str, str], who: str) -> dict[str, str]:
     return {"X-API-Key": keys[who]}
 

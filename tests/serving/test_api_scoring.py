@@ -6,10 +6,6 @@ by `BundleHolder`, which offers the same surface (bundle, info(), refresh()).
 
 from __future__ import annotations
 
-import pytest
-
-from features.ledger import Ledger
-from features.simulate import simulate
 from tests.serving.conftest import headers
 
 
@@ -23,15 +19,6 @@ class BundleHolder:
 
     def refresh(self) -> None:
         self.refreshed += 1
-
-
-@pytest.fixture(scope="module")
-def bundle():
-    from training.train import TrainConfig, fit_bundle
-
-    ledger = Ledger.from_tables(simulate(80, 14, seed=3))
-    return fit_bundle(ledger, ledger.known_until,
-                      TrainConfig(rounds=8, window_days=180, every_days=21, early_stopping=4))
 
 
 def test_scoring_run_is_stored_and_feeds_worklists_and_kpis(client, keys, tiny_loaded, bundle):

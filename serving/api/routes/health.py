@@ -19,19 +19,29 @@ def healthz() -> Health:
 @router.get("/readyz", response_model=Readiness, summary="Database reachable and migrated; whether a model is loaded",
             responses={503: {"model": Readiness}})
 def readyz(request: Request, response: Response) -> Readiness:
-    state = request.app.state
     database = _database(request)
-    holder = getattr(state, "model_holder", None)
-    bundle = getattr(holder, "bundle", None) if holder is not None else None
-    if bundle is not None:
-        model = ModelReadiness(loaded=True, version=str(getattr(bundle, "version", None) or ""),
-                               detail="champion model loaded")
-    else:
-        model = ModelReadiness(loaded=False, version=None,
-                               detail=getattr(state, "model_error", None) or "no model loaded")
+    model = _model(request)
     if not database.ok:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return Readiness(status="ready" if database.ok else "not ready", database=database, model=model)
+
+
+def _model(request: Request) -> ModelReadiness:
+    state = request.app.state
+    holder = getattr(state, "model_holder", None)
+    bundle = getattr(holder, "bundle", None)
+    settings = getattr(state, "settings", None)
+    refresh = getattr(settings, "model_refresh_seconds", 0)
+    times = {"loaded_at": getattr(holder, "loaded_at", None),
+             "checked_at": getattr(state, "model_checked_at", None) or getattr(holder, "checked_at", None),
+             "last_error": getattr(holder, "error", None), "refresh_seconds": refresh if refresh > 0 else None}
+    if bundle is not None:
+        detail = "model loaded" + (f"; the registry could not be checked: {times['last_error']}"
+                                   if times["last_error"] else "")
+        return ModelReadiness(loaded=True, version=str(getattr(bundle, "version", None) or ""), detail=detail,
+                              **times)
+    reason = getattr(state, "model_error", None) or times["last_error"] or "no model loaded"
+    return ModelReadiness(loaded=False, version=None, detail=reason, **times)
 
 
 def _database(request: Request) -> DatabaseReadiness:

@@ -4,59 +4,102 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
+import numpy as np
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Path, status
+from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 from sqlalchemy import select
 
 from features.errors import PayriskError
-from features.ledger import Ledger
-from serving.api.deps import DataScientistActor, LedgerDep, ModelHolderDep, SessionDep
-from serving.api.schemas.common import Message
+from serving.api.deps import (
+    DataScientistActor,
+    LedgerDep,
+    LedgerViewDep,
+    ModelHolderDep,
+    SessionDep,
+    SettingsDep,
+)
+from serving.api.schemas.common import Message, ProblemPublic, Unprocessable
 from serving.api.schemas.scoring import (
+    GIVEN_WITH_INVOICES,
     InvoiceScorePublic,
     ScoreRequest,
     ScoreResponse,
     ScoringRunCreate,
     ScoringRunPublic,
 )
+from serving.request_scoring import RequestScores, score_given, score_stored
+from serving.scoring_runs import ScoringRunFailed, run_scoring, scoring_date
+from serving.store.ledger_rows import BatchRejected, records_frame
 from serving.store.models import ScoringRun
-from serving.store.scores import ScoresInvalid, fail_run, finish_run, start_run
 
 router = APIRouter(tags=["scoring"])
+DATE_COLUMNS = ("as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90")
 
 
 def score_records(scores: pd.DataFrame) -> list[dict]:
-    """Score rows as plain values (dates as date, NaT -> None, reasons split into phrases)."""
-    out = []
-    for record in scores.to_dict("records"):
-        row = {k: (None if v is None or (not isinstance(v, str) and pd.isna(v)) else v) for k, v in record.items()}
-        for k, v in row.items():
-            if isinstance(v, pd.Timestamp):
-                row[k] = v.date()
-        row["reasons"] = [r.strip() for r in str(row.get("reasons") or "").split(";") if r.strip()]
-        out.append(row)
-    return out
+    """Score rows as plain values (dates as date, NaT/NaN -> None, reasons split into phrases), column by column."""
+    columns: dict[str, list] = {}
+    for name in scores.columns:
+        values = scores[name]
+        if name in DATE_COLUMNS:
+            days = pd.to_datetime(values).to_numpy(dtype="datetime64[D]")
+            columns[name] = [None if np.isnat(d) else d.item() for d in days]
+        elif name == "reasons":
+            columns[name] = [[r.strip() for r in str(v).split(";") if r.strip()] if isinstance(v, str) else []
+                             for v in values.tolist()]
+        elif pd.api.types.is_float_dtype(values.dtype):
+            array = values.to_numpy(dtype=np.float64)
+            columns[name] = [None if np.isnan(v) else v for v in array.tolist()]
+        else:
+            columns[name] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else v
+                             for v in values.tolist()]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
-def _as_of(ledger: Ledger, requested) -> pd.Timestamp:
-    return pd.Timestamp(requested) if requested is not None else ledger.known_until
+def _response(result: RequestScores, model_version: str, fingerprint: str) -> bytes:
+    body = ScoreResponse(as_of=result.as_of.date(), model_version=model_version, ledger_fingerprint=fingerprint,
+                         scores=[InvoiceScorePublic.model_validate(r) for r in score_records(result.scores)],
+                         not_open=result.not_open, warnings=[ProblemPublic.of(p) for p in result.warnings])
+    return body.model_dump_json().encode()
 
 
-@router.post("/score", response_model=ScoreResponse, summary="Score open invoices now (not stored)",
-             responses={422: {"model": Message}})
-def score(actor: DataScientistActor, holder: ModelHolderDep, ledger: LedgerDep, body: ScoreRequest) -> ScoreResponse:
-    as_of = _as_of(ledger, body.as_of)
-    try:
-        scores = holder.bundle.score(ledger, as_of)
-    except (ValueError, PayriskError) as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"cannot score as of {as_of.date()}: {exc}") from exc
-    if body.invoice_ids is not None:
-        scores = scores[scores["invoice_id"].isin(body.invoice_ids)]
-    if body.customer_ids is not None:
-        scores = scores[scores["customer_id"].isin(body.customer_ids)]
-    return ScoreResponse(as_of=as_of.date(), model_version=str(holder.bundle.version),
-                         ledger_fingerprint=ledger.as_of(as_of).fingerprint(),
-                         scores=[InvoiceScorePublic.model_validate(r) for r in score_records(scores)])
+@router.post("/score", response_model=ScoreResponse, summary="Score invoices now (nothing is stored)",
+             responses={422: {"model": Unprocessable, "description": "A given row was rejected (every bad row is "
+                                                                      "listed), or the request cannot be scored"}})
+async def score(actor: DataScientistActor, holder: ModelHolderDep, view: LedgerViewDep, session: SessionDep,
+                settings: SettingsDep, body: ScoreRequest, request: Request) -> Response:
+    """Invoices given in the body are validated like a ledger sync (same rules, same 422) and scored with the stored
+    history of their customers, in memory; or stored open invoices by id or customer; or the whole open book. The
+    columns are those of `payrisk score`. Only the customers involved are scored."""
+    # the bundle is kept for the whole request: a model swap never changes it half-way; request-sized scoring runs
+    # LightGBM on one thread (same numbers), the whole book on the configured threads
+    whole_book = body.invoices is None and body.invoice_ids is None and body.customer_ids is None
+    bundle = holder.bundle if whole_book or not hasattr(holder, "request_bundle") else holder.request_bundle()
+
+    def work() -> bytes:
+        try:
+            if body.invoices is not None:
+                given = {"invoices": body.invoices} | {name: rows for name in GIVEN_WITH_INVOICES
+                                                        if (rows := getattr(body, name)) is not None}
+                batches = {name: records_frame([row.model_dump(exclude_unset=True) for row in rows], name)
+                           for name, rows in given.items()}
+                result = score_given(session.connection(), view, bundle, body.as_of, batches,
+                                     settings.base_currency)
+            else:
+                result = score_stored(view, bundle, body.as_of, body.invoice_ids, body.customer_ids)
+        except BatchRejected:
+            raise  # 422 listing every bad row (serving.api.errors)
+        except (ValueError, PayriskError) as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"cannot score: {exc}") from exc
+        finally:
+            session.rollback()  # read only: end the transaction (and release SQLite's read snapshot)
+        return _response(result, str(bundle.version), view.fingerprint(result.as_of))
+
+    # in a worker thread (never on the event loop), at most `scoring_limiter` at a time: requests beyond it wait
+    # their turn instead of time-slicing the GIL with the others (which slows every one of them down)
+    limiter = getattr(request.app.state, "scoring_limiter", None)
+    return Response(await anyio.to_thread.run_sync(work, limiter=limiter), media_type="application/json")
 
 
 @router.post("/scoring-runs", status_code=status.HTTP_201_CREATED, response_model=ScoringRunPublic,
@@ -64,16 +107,10 @@ def score(actor: DataScientistActor, holder: ModelHolderDep, ledger: LedgerDep, 
              summary="Score the open book as of a date and store the scores (the worklists and KPIs read them)")
 def create_scoring_run(actor: DataScientistActor, holder: ModelHolderDep, ledger: LedgerDep, session: SessionDep,
                        body: ScoringRunCreate) -> ScoringRunPublic:
-    as_of = _as_of(ledger, body.as_of)
-    bundle = holder.bundle
-    run = start_run(session, as_of.date(), str(bundle.version), ledger.as_of(as_of).fingerprint(), actor)
     try:
-        scores = bundle.score(ledger, as_of)
-        run = finish_run(session, run, scores, actor)
-    except (ScoresInvalid, ValueError, PayriskError) as exc:
-        run = fail_run(session, run, f"{type(exc).__name__}: {exc}", actor)
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            f"scoring run {run.id} failed (recorded, audited): {run.error}") from exc
+        run = run_scoring(session, holder.bundle, ledger, scoring_date(ledger, body.as_of), actor)
+    except ScoringRunFailed as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     return ScoringRunPublic.model_validate(run, from_attributes=True)
 
 

@@ -8,9 +8,10 @@ from typing import Annotated
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 
-from serving.api.deps import CollectorActor, LedgerDep, SessionDep
+from serving.api.deps import CollectorActor, LedgerViewDep, SessionDep
 from serving.api.schemas.common import Identifier, PlausibleDate, decode_cursor, encode_cursor
 from serving.api.schemas.worklists import AccountPublic, ScoringRunRef, WorklistPublic
+from serving.ledger_index import restrict
 from serving.store.activities import activities_frame
 from serving.store.models import SCORE_COLUMNS
 from serving.store.scores import latest_run, read_scores
@@ -42,7 +43,7 @@ def own_worklist(actor: CollectorActor, collector_id: Annotated[Identifier, Path
 @router.get("/{collector_id}", response_model=WorklistPublic, summary="A collector's ranked worklist",
             responses={200: {"content": {CSV: {"schema": {"type": "string"}}},
                              "description": "JSON, or with `Accept: text/csv` one CSV row per open invoice"}})
-def read_worklist(collector_id: Annotated[str, Depends(own_worklist)], session: SessionDep, ledger: LedgerDep,
+def read_worklist(collector_id: Annotated[str, Depends(own_worklist)], session: SessionDep, view: LedgerViewDep,
                   request: Request,
                   as_of: Annotated[PlausibleDate | None, Query(description="Default: the scoring run's as-of "
                                                                            "date, else the ledger's last fact")] = None,
@@ -50,8 +51,10 @@ def read_worklist(collector_id: Annotated[str, Depends(own_worklist)], session: 
                   cursor: Annotated[str | None, Query(max_length=200)] = None,
                   escalate_dpd: Annotated[int, Query(ge=1, le=3650)] = 120) -> WorklistPublic | Response:
     offset = _page(cursor)
-    customers = ledger.customers
+    customers = view.ledger.customers
     customer_ids = customers.loc[customers["collector_id"] == collector_id, "customer_id"].tolist()
+    # the collector's customers only (the worklist is per customer): O(their rows), not the whole book
+    ledger = restrict(view.ledger, view.rows, customer_ids, view.settlement)
     run = latest_run(session)
     scores = read_scores(session, run.id, customer_ids) if run else pd.DataFrame(columns=SCORE_COLUMNS)
     cutoff = as_of or (run.as_of if run else ledger.known_until.date())

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field, create_model, model_validator
 
-from serving.api.schemas.common import Identifier, PlausibleDate
+from serving.api.schemas.common import Identifier, PlausibleDate, ProblemPublic
+from serving.api.schemas.ledger import ROW_IN
 
 Probability = Annotated[float, Field(ge=0, le=1)]
 
@@ -35,17 +36,68 @@ InvoiceScorePublic.__doc__ = ("One open invoice's scores: P(paid in week k after
                               "P(default), expected loss (base currency), and the reasons behind them.")
 
 
+MAX_SCORE_INVOICES = 10_000
+"""Invoices per POST /v1/score (given, or asked for by id)."""
+MAX_SCORE_ROWS = 50_000
+"""Rows of each other table given with them."""
+
+
+InvoicesRows, CustomersRows, PaymentsRows, AdjustmentsRows, DisputesRows, PromisesRows = (
+    list[ROW_IN[name]] for name in ("invoices", "customers", "payments", "adjustments", "disputes", "promises"))
+
+
+def _given(limit: int, help_text: str, min_length: int = 0) -> Any:
+    return Field(None, min_length=min_length, max_length=limit, description=help_text)
+
+
 class ScoreRequest(BaseModel):
-    as_of: PlausibleDate | None = Field(None, description="Default: the ledger's last fact date.")
-    invoice_ids: Annotated[list[Identifier], Field(max_length=10_000)] | None = None
-    customer_ids: Annotated[list[Identifier], Field(max_length=10_000)] | None = None
+    """What to score: invoices GIVEN here (with, optionally, rows of their customers, payments, adjustments, disputes
+    and promises), merged in memory with the stored history of their customers; or stored open invoices by id or
+    customer; or, with neither, the whole stored open book. Nothing is stored."""
+
+    as_of: PlausibleDate | None = Field(None, description="Default: the ledger's last fact date (given rows "
+                                                          "included).")
+    invoice_ids: Annotated[list[Identifier], Field(max_length=MAX_SCORE_INVOICES)] | None = Field(
+        None, description="Score these stored invoices (those open at as_of).")
+    customer_ids: Annotated[list[Identifier], Field(max_length=MAX_SCORE_INVOICES)] | None = Field(
+        None, description="Score the stored open invoices of these customers.")
+    invoices: InvoicesRows | None = _given(
+        MAX_SCORE_INVOICES, "Invoices to score (contract columns: invoice_id, customer_id, invoice_date, "
+        "due_date, amount, currency), validated like POST /v1/ledger; their customers must be stored or given.", min_length=1)
+    customers: CustomersRows | None = _given(
+        MAX_SCORE_ROWS, "Customers of the given invoices that the store does not hold (or new values).")
+    payments: PaymentsRows | None = _given(MAX_SCORE_ROWS, "Payments of the given "
+                                                       "invoices (or of stored ones).")
+    adjustments: AdjustmentsRows | None = _given(MAX_SCORE_ROWS, "Credit memos and "
+                                                             "write-offs.")
+    disputes: DisputesRows | None = _given(MAX_SCORE_ROWS, "Disputes.")
+    promises: PromisesRows | None = _given(MAX_SCORE_ROWS, "Promises to pay.")
+
+    @model_validator(mode="after")
+    def _one_way_of_asking(self) -> ScoreRequest:
+        others = [name for name in GIVEN_WITH_INVOICES if getattr(self, name) is not None]
+        if self.invoices is None and others:
+            raise ValueError(f"{', '.join(others)} rows are only accepted with the invoices they belong to "
+                             "(give `invoices`)")
+        if self.invoices is not None and (self.invoice_ids is not None or self.customer_ids is not None):
+            raise ValueError("give either `invoices` (scored from the request) or `invoice_ids`/`customer_ids` "
+                             "(stored invoices), not both")
+        return self
+
+
+GIVEN_WITH_INVOICES = ("customers", "payments", "adjustments", "disputes", "promises")
 
 
 class ScoreResponse(BaseModel):
     as_of: dt.date
     model_version: str
-    ledger_fingerprint: str
-    scores: list[InvoiceScorePublic]
+    ledger_fingerprint: str = Field(description="The stored ledger's fingerprint as of as_of (rows given in the "
+                                                "request are not part of it).")
+    scores: list[InvoiceScorePublic] = Field(description="One row per invoice asked for and open at as_of; "
+                                                         "priority_rank ranks these rows only.")
+    not_open: list[str] = Field([], description="Invoices asked for that have no score: not open at the end of "
+                                                "as_of (not issued yet, settled or written off), or unknown.")
+    warnings: list[ProblemPublic] = Field([], description="Warnings the validator found on the given rows.")
 
 
 class ScoringRunCreate(BaseModel):

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The service demo, the last step of `make demo`: load the ledger into the store, make three API keys, store a
+# scoring run, print how to call the API, then run the service in the foreground (Ctrl-C stops it).
+#
+#   scripts/demo_service.sh DATA_DIR LEDGER_DIR
+#
+# Expects a champion model in the registry (`payrisk train` ran before) and PAYRISK_DATA_DIR / PAYRISK_MODELS_DIR
+# set (PAYRISK_DATA_DIR defaults to DATA_DIR). PAYRISK_HOST (default 127.0.0.1) and PAYRISK_PORT (default 8000)
+# say where the service listens; PAYRISK (default: the repository's .venv/bin/payrisk, else `payrisk` on PATH) is the
+# command line to use. The keys are also written to DATA_DIR/demo-keys.env (readable by you only).
+set -euo pipefail
+
+if [ "$#" -ne 2 ]; then
+    echo "usage: $0 DATA_DIR LEDGER_DIR" >&2
+    exit 2
+fi
+data_dir=$1
+ledger_dir=$2
+repo=$(cd "$(dirname "$0")/.." && pwd)
+if [ -z "${PAYRISK:-}" ]; then
+    if [ -x "$repo/.venv/bin/payrisk" ]; then PAYRISK="$repo/.venv/bin/payrisk"; else PAYRISK=payrisk; fi
+fi
+host=${PAYRISK_HOST:-127.0.0.1}
+port=${PAYRISK_PORT:-8000}
+export PAYRISK_DATA_DIR="${PAYRISK_DATA_DIR:-$data_dir}"
+base="http://$host:$port"
+
+if [ ! -f "$ledger_dir/customers.csv" ]; then
+    echo "error: $ledger_dir/customers.csv not found (run payrisk simulate first)" >&2
+    exit 1
+fi
+mkdir -p "$data_dir"
+
+echo "== loading $ledger_dir into the store"
+"$PAYRISK" store load --ledger "$ledger_dir"
+
+# the first non-empty collector_id of customers.csv (a CSV reader: names may hold quoted commas)
+python_bin=$(dirname "$(command -v "$PAYRISK")")/python
+[ -x "$python_bin" ] || python_bin=python3
+collector=$("$python_bin" - "$ledger_dir/customers.csv" <<'PY'
+import csv, sys
+with open(sys.argv[1], newline="", encoding="utf-8-sig") as handle:
+    print(next((row["collector_id"].strip() for row in csv.DictReader(handle)
+                if (row.get("collector_id") or "").strip()), ""))
+PY
+)
+if [ -z "$collector" ]; then
+    echo "error: no collector_id in $ledger_dir/customers.csv" >&2
+    exit 1
+fi
+
+echo "== creating API keys (admin, collector $collector, finance)"
+admin_key=$("$PAYRISK" keys create --role admin --name "demo admin")
+collector_key=$("$PAYRISK" keys create --role collector --collector-id "$collector" --name "demo collector $collector")
+finance_key=$("$PAYRISK" keys create --role finance --name "demo finance")
+keys_file="$data_dir/demo-keys.env"
+(
+    umask 077
+    printf 'PAYRISK_ADMIN_KEY=%s\nPAYRISK_COLLECTOR_KEY=%s\nPAYRISK_COLLECTOR_ID=%s\nPAYRISK_FINANCE_KEY=%s\n' \
+        "$admin_key" "$collector_key" "$collector" "$finance_key" > "$keys_file"
+)
+
+echo "== scoring the open book and storing the run"
+"$PAYRISK" store score-all --as-of latest
+
+cat <<TEXT
+
+== payrisk is starting on $base (Ctrl-C stops it)
+API keys (also in $keys_file):
+  admin      $admin_key
+  collector  $collector_key   (collector $collector)
+  finance    $finance_key
+
+Try:
+  # the collector's worklist (a finance key gets 403 here)
+  curl -s -H "X-API-Key: $collector_key" $base/v1/worklists/$collector
+  # the 13-week cash forecast
+  curl -s -H "X-API-Key: $finance_key" $base/v1/forecast/cash
+  # readiness: database, model version, last registry check
+  curl -s $base/readyz
+  # interactive API documentation
+  $base/docs
+
+TEXT
+exec "$PAYRISK" serve --host "$host" --port "$port"
