@@ -7,7 +7,7 @@ DEMO_DIR := data/demo
 DEMO_LEDGER := $(DEMO_DIR)/ledger
 DEMO_ENV := PAYRISK_DATA_DIR=$(DEMO_DIR) PAYRISK_MODELS_DIR=models
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint format bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,16 @@ demo: install
 test: install
 	$(PY) -m pytest -q
 
+LINT_PATHS := features training serving payrisk tests benchmarks alembic
+
 lint: install
-	$(VENV)/bin/ruff check features training serving payrisk tests benchmarks
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff check --fix $(LINT_PATHS)
+	$(VENV)/bin/ruff format $(LINT_PATHS)
 
 bench: install
 	$(PY) benchmarks/bench_simulate.py

@@ -82,17 +82,17 @@ def timed(timings: dict[str, float], label: str, func: Callable):
 
 def set_up(directory: Path, customers: int, months: int) -> Setup:
     from features.build import build_features
-    from features.ledger import Ledger
-    from features.simulate import simulate, write_ledger
+    from features.ledger.ledger import Ledger
+    from features.simulator.simulate import simulate, write_ledger
     from payrisk.commands.store import read_ledger_files
-    from payrisk.settings import Settings
-    from serving.scoring_runs import run_scoring
-    from serving.scoring_service import ModelHolder
+    from serving.services.scoring_runs import run_scoring
+    from serving.services.scoring_service import ModelHolder
+    from serving.settings import Settings
     from serving.store.audit import Actor
     from serving.store.engine import make_engine, make_sessionmaker
     from serving.store.keys import create_key
-    from serving.store.ledger_io import load_ledger
-    from serving.store.ledger_sync import sync_tables
+    from serving.store.ledger.io import load_ledger
+    from serving.store.ledger.sync import sync_tables
     from serving.store.migrate import upgrade
     from training.pipeline import train_and_register
     from training.train import TrainConfig
@@ -102,35 +102,52 @@ def set_up(directory: Path, customers: int, months: int) -> Setup:
     data_dir.mkdir()
     tracking_uri = f"sqlite:///{data_dir / 'mlflow.db'}"
     database_url = f"sqlite:///{data_dir / 'payrisk.db'}"
-    env = {"PAYRISK_DATA_DIR": str(data_dir), "PAYRISK_MODELS_DIR": str(models_dir),
-           "PAYRISK_DATABASE_URL": database_url, "PAYRISK_MLFLOW_TRACKING_URI": tracking_uri,
-           "MLFLOW_TRACKING_URI": tracking_uri, "PAYRISK_MODEL_REFRESH_SECONDS": "600"}
+    env = {
+        "PAYRISK_DATA_DIR": str(data_dir),
+        "PAYRISK_MODELS_DIR": str(models_dir),
+        "PAYRISK_DATABASE_URL": database_url,
+        "PAYRISK_MLFLOW_TRACKING_URI": tracking_uri,
+        "MLFLOW_TRACKING_URI": tracking_uri,
+        "PAYRISK_MODEL_REFRESH_SECONDS": "600",
+    }
     os.environ.update(env)
     actor = Actor(None, "bench", "admin")
 
-    tables = timed(timings, f"simulate {customers:,} customers x {months} months",
-                   lambda: simulate(customers, months, seed=7))
+    tables = timed(
+        timings, f"simulate {customers:,} customers x {months} months", lambda: simulate(customers, months, seed=7)
+    )
     write_ledger(tables, ledger_dir)
     ledger = timed(timings, "load and validate the ledger", lambda: Ledger.load(ledger_dir))
     as_of = ledger.known_until
     config = TrainConfig(window_days=182, every_days=14, rounds=60, early_stopping=10, num_threads=2)
-    outcome = timed(timings, "train and register the champion (small TrainConfig)",
-                    lambda: train_and_register(ledger, as_of, config, MODEL_NAME, tracking_uri, holdout=False,
-                                               progress=lambda _: None))
+    outcome = timed(
+        timings,
+        "train and register the champion (small TrainConfig)",
+        lambda: train_and_register(
+            ledger, as_of, config, MODEL_NAME, tracking_uri, holdout=False, progress=lambda _: None
+        ),
+    )
     upgrade(database_url)
     engine = make_engine(database_url)
     sessions = make_sessionmaker(engine)
     batches, file_names = read_ledger_files(ledger_dir)
     with sessions() as session:
-        timed(timings, "load the ledger into the store (one transaction)",
-              lambda: sync_tables(session, batches, file_names, actor))
-    settings = Settings(data_dir=data_dir, models_dir=models_dir, database_url=database_url,
-                        mlflow_tracking_uri=tracking_uri)
+        timed(
+            timings,
+            "load the ledger into the store (one transaction)",
+            lambda: sync_tables(session, batches, file_names, actor),
+        )
+    settings = Settings(
+        data_dir=data_dir, models_dir=models_dir, database_url=database_url, mlflow_tracking_uri=tracking_uri
+    )
     holder = ModelHolder(settings)
     with sessions() as session:
         stored = load_ledger(session)
-        timed(timings, "store a scoring run of the open book", lambda: run_scoring(
-            session, holder.bundle, stored, as_of, actor))
+        timed(
+            timings,
+            "store a scoring run of the open book",
+            lambda: run_scoring(session, holder.bundle, stored, as_of, actor),
+        )
     book = ledger.open_amounts(as_of).merge(ledger.customers[["customer_id", "collector_id"]], on="customer_id")
     per_collector = book["collector_id"].value_counts()
     collector = str(per_collector.index[0])
@@ -139,14 +156,27 @@ def set_up(directory: Path, customers: int, months: int) -> Setup:
         _, collector_key = create_key(session, "collector", "bench collector", actor, collector_id=collector)
         session.commit()
     engine.dispose()
-    features = timed(timings, "build the open book's feature rows (for MLflow)",
-                     lambda: build_features(ledger.as_of(as_of), as_of))
+    features = timed(
+        timings, "build the open book's feature rows (for MLflow)", lambda: build_features(ledger.as_of(as_of), as_of)
+    )
     invoices = tables["invoices"].set_index("invoice_id", drop=False)
-    trees = {"timing": holder.bundle.timing.booster_.num_trees(),
-             "default": holder.bundle.default.booster_.num_trees()}
-    return Setup(directory, env, tracking_uri, as_of, admin_key, collector, int(per_collector.iloc[0]),
-                 collector_key, invoices, features.set_index("invoice_id", drop=False),
-                 features["invoice_id"].to_numpy(), str(outcome.version), trees, timings)
+    trees = {"timing": holder.bundle.timing.booster_.num_trees(), "default": holder.bundle.default.booster_.num_trees()}
+    return Setup(
+        directory,
+        env,
+        tracking_uri,
+        as_of,
+        admin_key,
+        collector,
+        int(per_collector.iloc[0]),
+        collector_key,
+        invoices,
+        features.set_index("invoice_id", drop=False),
+        features["invoice_id"].to_numpy(),
+        str(outcome.version),
+        trees,
+        timings,
+    )
 
 
 # ----------------------------------------------------------------------------- servers
@@ -157,12 +187,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(name: str, command: list[str], env: dict[str, str], cwd: Path, log: Path
-           ) -> Iterator[subprocess.Popen]:
+def server(name: str, command: list[str], env: dict[str, str], cwd: Path, log: Path) -> Iterator[subprocess.Popen]:
     """A server subprocess in its own process group, stopped (TERM, then KILL) when the block ends."""
     with open(log, "wb") as output:
-        process = subprocess.Popen(command, env=os.environ | env, cwd=cwd, stdout=output, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, env=os.environ | env, cwd=cwd, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         yield process
     finally:
@@ -206,8 +236,15 @@ class Result:
         return len(self.latencies_ms) / self.seconds if self.seconds else 0.0
 
 
-def run_load(scenario: str, server_name: str, base: str, requests: list[Callable], seconds: float,
-             concurrency: int, warmup: int = 3) -> Result:
+def run_load(
+    scenario: str,
+    server_name: str,
+    base: str,
+    requests: list[Callable],
+    seconds: float,
+    concurrency: int,
+    warmup: int = 3,
+) -> Result:
     """Send requests (callables taking an httpx.Client) round-robin from `concurrency` threads for `seconds`."""
     import httpx
 
@@ -233,7 +270,7 @@ def run_load(scenario: str, server_name: str, base: str, requests: list[Callable
                     response = requests[n % len(requests)](client)
                     ok = response.status_code < 300
                     detail = None if ok else f"{response.status_code}: {response.text[:300]}"
-                except Exception as exc:  # noqa: BLE001 - any failed request is an error to count, not a crash
+                except Exception as exc:
                     ok, detail = False, f"{type(exc).__name__}: {exc}"
                 elapsed = (time.perf_counter() - started) * 1000
                 if ok:
@@ -252,13 +289,15 @@ def run_load(scenario: str, server_name: str, base: str, requests: list[Callable
         thread.start()
     for thread in threads:
         thread.join(timeout=seconds + 120)
-    return Result(scenario, server_name, latencies, errors[0], time.monotonic() - started,
-                  first_error[0] if first_error else None)
+    return Result(
+        scenario, server_name, latencies, errors[0], time.monotonic() - started, first_error[0] if first_error else None
+    )
 
 
 def contract_rows(setup: Setup, ids: np.ndarray, prefix: str = "") -> list[dict]:
-    frame = setup.invoice_rows.loc[ids, ["invoice_id", "customer_id", "invoice_date", "due_date", "amount",
-                                         "currency"]].copy()
+    frame = setup.invoice_rows.loc[
+        ids, ["invoice_id", "customer_id", "invoice_date", "due_date", "amount", "currency"]
+    ].copy()
     for column in ("invoice_date", "due_date"):
         frame[column] = frame[column].dt.strftime("%Y-%m-%d")
     frame["invoice_id"] = prefix + frame["invoice_id"].astype(str)
@@ -283,28 +322,57 @@ def scenarios(setup: Setup, sets: int, payrisk: str, mlflow_base: str) -> list[t
         bodies = [json.dumps({"as_of": as_of, "invoices": contract_rows(setup, ids)}).encode() for ids in picks]
         frames = [dataframe_split(setup, ids) for ids in picks]
         label = f"score {size} invoice{'s' if size > 1 else ''}"
-        out.append((label, "payrisk", payrisk, [
-            (lambda c, b=b: c.post("/v1/score", content=b, headers=admin)) for b in bodies]))
-        out.append((label, "mlflow", mlflow_base, [
-            (lambda c, b=b: c.post("/invocations", content=b, headers=mlflow_headers)) for b in frames]))
+        out.append(
+            (
+                label,
+                "payrisk",
+                payrisk,
+                [(lambda c, b=b: c.post("/v1/score", content=b, headers=admin)) for b in bodies],
+            )
+        )
+        out.append(
+            (
+                label,
+                "mlflow",
+                mlflow_base,
+                [(lambda c, b=b: c.post("/invocations", content=b, headers=mlflow_headers)) for b in frames],
+            )
+        )
         if size == 100:  # the same rows as new invoices (ids unknown to the store): nothing cached applies to them
-            fresh = [json.dumps({"as_of": as_of, "invoices": contract_rows(setup, ids, "NEW-")}).encode()
-                     for ids in picks]
-            out.append((f"{label}, new ids", "payrisk", payrisk, [
-                (lambda c, b=b: c.post("/v1/score", content=b, headers=admin)) for b in fresh]))
+            fresh = [
+                json.dumps({"as_of": as_of, "invoices": contract_rows(setup, ids, "NEW-")}).encode() for ids in picks
+            ]
+            out.append(
+                (
+                    f"{label}, new ids",
+                    "payrisk",
+                    payrisk,
+                    [(lambda c, b=b: c.post("/v1/score", content=b, headers=admin)) for b in fresh],
+                )
+            )
     worklist = {"X-API-Key": setup.collector_key}
-    out.append((f"worklist ({setup.collector_open:,} open invoices)", "payrisk", payrisk,
-                [lambda c: c.get(f"/v1/worklists/{setup.collector}", headers=worklist)]))
+    out.append(
+        (
+            f"worklist ({setup.collector_open:,} open invoices)",
+            "payrisk",
+            payrisk,
+            [lambda c: c.get(f"/v1/worklists/{setup.collector}", headers=worklist)],
+        )
+    )
     return out
 
 
 # ----------------------------------------------------------------------------- report
 def report(results: list[Result], concurrency: int) -> None:
-    print(f"\n{'scenario':<34} {'server':<8} {'conc':>4} {'requests':>9} {'errors':>6} {'p50 ms':>8} "
-          f"{'p90 ms':>8} {'p99 ms':>8} {'req/s':>8}")
+    print(
+        f"\n{'scenario':<34} {'server':<8} {'conc':>4} {'requests':>9} {'errors':>6} {'p50 ms':>8} "
+        f"{'p90 ms':>8} {'p99 ms':>8} {'req/s':>8}"
+    )
     for r in results:
-        print(f"{r.scenario:<34} {r.server:<8} {concurrency:>4} {len(r.latencies_ms):>9,} {r.errors:>6} "
-              f"{r.quantile(50):>8.1f} {r.quantile(90):>8.1f} {r.quantile(99):>8.1f} {r.throughput:>8.1f}")
+        print(
+            f"{r.scenario:<34} {r.server:<8} {concurrency:>4} {len(r.latencies_ms):>9,} {r.errors:>6} "
+            f"{r.quantile(50):>8.1f} {r.quantile(90):>8.1f} {r.quantile(99):>8.1f} {r.throughput:>8.1f}"
+        )
     by = {(r.scenario, r.server): r for r in results}
     print()
     for scenario in ("score 1 invoice", "score 100 invoices"):
@@ -315,8 +383,10 @@ def report(results: list[Result], concurrency: int) -> None:
     hundred = by.get(("score 100 invoices", "payrisk"))
     if hundred:
         verdict = "met" if hundred.quantile(99) <= TARGET_P99_MS else "MISSED"
-        print(f"p99 of payrisk score 100 invoices: {hundred.quantile(99):.1f} ms (target <= {TARGET_P99_MS:.0f} ms: "
-              f"{verdict})")
+        print(
+            f"p99 of payrisk score 100 invoices: {hundred.quantile(99):.1f} ms (target <= {TARGET_P99_MS:.0f} ms: "
+            f"{verdict})"
+        )
     errors = sum(r.errors for r in results)
     print(f"errors: {errors} (target 0)")
     for r in results:
@@ -341,9 +411,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"set-up in {directory} ({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f})", flush=True)
         setup = set_up(directory, args.customers, args.months)
-        print(f"  model version {setup.model_version}: {setup.trees['timing']} timing trees, "
-              f"{setup.trees['default']} default trees; as of {setup.as_of.date()}, {len(setup.open_ids):,} open "
-              f"invoices", flush=True)
+        print(
+            f"  model version {setup.model_version}: {setup.trees['timing']} timing trees, "
+            f"{setup.trees['default']} default trees; as of {setup.as_of.date()}, {len(setup.open_ids):,} open "
+            f"invoices",
+            flush=True,
+        )
         results = run_servers(setup, args)
         print(f"\nload average after: {os.getloadavg()[0]:.1f} (the host's other work shares these CPUs)")
         report(results, args.concurrency)
@@ -368,18 +441,43 @@ def run_servers(setup: Setup, args: argparse.Namespace) -> list[Result]:
     env = setup.env | {"PYTHONPATH": str(REPO), "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     mlflow_bin = str(bin_dir / "mlflow")
     payrisk_command = [sys.executable, "-m", "payrisk.cli", "serve", "--host", LOOPBACK, "--port", str(payrisk_port)]
-    mlflow_command = [mlflow_bin, "models", "serve", "-m", f"models:/{MODEL_NAME}@champion", "--env-manager",
-                      "local", "-h", LOOPBACK, "-p", str(mlflow_port)]
+    mlflow_command = [
+        mlflow_bin,
+        "models",
+        "serve",
+        "-m",
+        f"models:/{MODEL_NAME}@champion",
+        "--env-manager",
+        "local",
+        "-h",
+        LOOPBACK,
+        "-p",
+        str(mlflow_port),
+    ]
     results: list[Result] = []
-    with server("payrisk", payrisk_command, env, setup.directory, payrisk_log) as payrisk_process, \
-            server("mlflow", mlflow_command, env, setup.directory, mlflow_log) as mlflow_process:
+    with (
+        server("payrisk", payrisk_command, env, setup.directory, payrisk_log) as payrisk_process,
+        server("mlflow", mlflow_command, env, setup.directory, mlflow_log) as mlflow_process,
+    ):
         started = time.perf_counter()
-        wait_until(lambda: httpx.get(f"{payrisk}/readyz", timeout=5).json()["model"]["loaded"], 180,
-                   "payrisk serve", payrisk_process, payrisk_log)
-        wait_until(lambda: httpx.get(f"{mlflow_base}/ping", timeout=5).status_code == 200, 300,
-                   "mlflow models serve", mlflow_process, mlflow_log)
-        print(f"  both servers ready in {time.perf_counter() - started:.1f} s: payrisk {payrisk}, mlflow "
-              f"{mlflow_base}", flush=True)
+        wait_until(
+            lambda: httpx.get(f"{payrisk}/readyz", timeout=5).json()["model"]["loaded"],
+            180,
+            "payrisk serve",
+            payrisk_process,
+            payrisk_log,
+        )
+        wait_until(
+            lambda: httpx.get(f"{mlflow_base}/ping", timeout=5).status_code == 200,
+            300,
+            "mlflow models serve",
+            mlflow_process,
+            mlflow_log,
+        )
+        print(
+            f"  both servers ready in {time.perf_counter() - started:.1f} s: payrisk {payrisk}, mlflow {mlflow_base}",
+            flush=True,
+        )
         for scenario, name, base, requests in scenarios(setup, args.sets, payrisk, mlflow_base):
             print(f"running {scenario} / {name} for {args.seconds:.0f} s ...", flush=True)
             results.append(run_load(scenario, name, base, requests, args.seconds, args.concurrency))

@@ -27,8 +27,8 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from features.build import build_features
 from features.labels import build_labels
-from features.ledger import Ledger
-from features.simulate import simulate
+from features.ledger.ledger import Ledger
+from features.simulator.simulate import simulate
 from features.snapshots import as_of_grid
 
 TARGET_ROWS_PER_S = 200_000
@@ -77,23 +77,32 @@ def main(argv: list[str] | None = None) -> int:
     build_s, settle_s, features_s, labels_s = t2 - t1, t3 - t2, t5 - t4, t6 - t5
     end_to_end = build_s + settle_s + features_s
     peak = peak_rss_mb()
-    print(f"simulate({args.customers:,} customers, {args.months} months, seed {args.seed}): "
-          f"{counts['invoices']:,} invoices, {counts['payments']:,} payments in {t1 - t0:.1f} s (not counted)")
+    print(
+        f"simulate({args.customers:,} customers, {args.months} months, seed {args.seed}): "
+        f"{counts['invoices']:,} invoices, {counts['payments']:,} payments in {t1 - t0:.1f} s (not counted)"
+    )
     print(f"as-of dates          {len(grid):>12}   ({grid[0].date()} .. {grid[-1].date()}, every {args.every} days)")
     print(f"ledger build         {build_s:12.2f} s")
     print(f"settlement           {settle_s:12.2f} s   ({len(status):,} invoices)")
     print(f"feature rows         {n:>12,}   x {rows.shape[1]} columns")
-    print(f"features             {features_s:12.2f} s   {n / features_s:12,.0f} rows/s  "
-          f"(target {TARGET_ROWS_PER_S:,})")
+    print(f"features             {features_s:12.2f} s   {n / features_s:12,.0f} rows/s  (target {TARGET_ROWS_PER_S:,})")
     user, system = usage5.ru_utime - usage4.ru_utime, usage5.ru_stime - usage4.ru_stime
-    print(f"  CPU                {user + system:12.2f} s   {n / (user + system):12,.0f} rows/CPU-s  "
-          f"(user {user:.2f} s, system {system:.2f} s: the kernel providing fresh memory for the output)")
-    print(f"end to end           {end_to_end:12.2f} s   {n / end_to_end:12,.0f} rows/s  "
-          "(ledger build + settlement + features)")
-    print(f"labels               {labels_s:12.2f} s   {n / labels_s:12,.0f} rows/s  "
-          f"({int(labels['timing_censored'].sum()):,} timing-censored)")
-    print(f"peak RSS             {peak:12.0f} MB  (limit {MEMORY_LIMIT_MB:,.0f} MB; {peak_features:,.0f} MB before "
-          "the labels)")
+    print(
+        f"  CPU                {user + system:12.2f} s   {n / (user + system):12,.0f} rows/CPU-s  "
+        f"(user {user:.2f} s, system {system:.2f} s: the kernel providing fresh memory for the output)"
+    )
+    print(
+        f"end to end           {end_to_end:12.2f} s   {n / end_to_end:12,.0f} rows/s  "
+        "(ledger build + settlement + features)"
+    )
+    print(
+        f"labels               {labels_s:12.2f} s   {n / labels_s:12,.0f} rows/s  "
+        f"({int(labels['timing_censored'].sum()):,} timing-censored)"
+    )
+    print(
+        f"peak RSS             {peak:12.0f} MB  (limit {MEMORY_LIMIT_MB:,.0f} MB; {peak_features:,.0f} MB before "
+        "the labels)"
+    )
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
     ok = n / features_s >= TARGET_ROWS_PER_S and peak <= MEMORY_LIMIT_MB

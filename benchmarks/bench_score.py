@@ -30,8 +30,8 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from features.build import build_features
 from features.labels import HORIZON_WEEKS
-from features.ledger import Ledger
-from features.simulate import simulate
+from features.ledger.ledger import Ledger
+from features.simulator.simulate import simulate
 from features.weeks import WEEK_FEATURES, week_features
 from training.bundle import ScoringBundle
 from training.explain import reasons as explain_reasons
@@ -65,8 +65,12 @@ class Clock:
 def fresh(ledger: Ledger) -> Ledger:
     """The same tables without the cached settlement status: every measured run pays for it, as `payrisk score`
     on a freshly loaded ledger does."""
-    return Ledger(dict(ledger.tables), base_currency=ledger.base_currency, default_days=ledger.default_days,
-                  known_until=ledger.known_until)
+    return Ledger(
+        dict(ledger.tables),
+        base_currency=ledger.base_currency,
+        default_days=ledger.default_days,
+        known_until=ledger.known_until,
+    )
 
 
 def split(bundle: ScoringBundle, ledger: Ledger, as_of) -> tuple[int, dict[str, float]]:
@@ -116,25 +120,31 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.bundle:
         bundle = ScoringBundle.load(args.bundle)
-        print(f"bundle {args.bundle}: trained as of {bundle.meta['trained_as_of']} on "
-              f"{bundle.meta['snapshot_rows']:,} snapshot rows, {bundle.meta['timing_trees']} timing trees, "
-              f"{bundle.meta['default_trees']} default trees")
+        print(
+            f"bundle {args.bundle}: trained as of {bundle.meta['trained_as_of']} on "
+            f"{bundle.meta['snapshot_rows']:,} snapshot rows, {bundle.meta['timing_trees']} timing trees, "
+            f"{bundle.meta['default_trees']} default trees"
+        )
     else:
         started = time.perf_counter()
         train = Ledger.from_tables(simulate(args.train_customers, args.train_months, seed=0))
         bundle = fit_bundle(train, train.known_until, TrainConfig(num_threads=args.threads))
-        print(f"trained on {args.train_customers:,} customers x {args.train_months} months "
-              f"({bundle.meta['snapshot_rows']:,} snapshot rows, {bundle.meta['timing_trees']} + "
-              f"{bundle.meta['default_trees']} trees) in {time.perf_counter() - started:.0f} s (not counted)")
+        print(
+            f"trained on {args.train_customers:,} customers x {args.train_months} months "
+            f"({bundle.meta['snapshot_rows']:,} snapshot rows, {bundle.meta['timing_trees']} + "
+            f"{bundle.meta['default_trees']} trees) in {time.perf_counter() - started:.0f} s (not counted)"
+        )
         del train
     bundle.set_threads(args.threads)
 
     started = time.perf_counter()
     ledger = Ledger.from_tables(simulate(args.customers, args.months, seed=args.seed))
     as_of = ledger.known_until
-    print(f"scored ledger: {args.customers:,} customers x {args.months} months, {len(ledger.invoices):,} invoices, "
-          f"as of {as_of.date()} (simulated in {time.perf_counter() - started:.1f} s, not counted); "
-          f"{args.threads} LightGBM thread(s)")
+    print(
+        f"scored ledger: {args.customers:,} customers x {args.months} months, {len(ledger.invoices):,} invoices, "
+        f"as of {as_of.date()} (simulated in {time.perf_counter() - started:.1f} s, not counted); "
+        f"{args.threads} LightGBM thread(s)"
+    )
 
     ok = True
     for repeat in range(1, args.repeat + 1):
@@ -143,8 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         scores = bundle.score(fresh(ledger), as_of, with_reasons=False)
         plain = time.perf_counter() - started
         n = len(scores)
-        print(f"(a) no reasons      {plain:8.2f} s  {n / plain:12,.0f} invoices/s  ({n:,} open invoices; target "
-              f"{TARGET_INVOICES_PER_S:,})   [{load()}]")
+        print(
+            f"(a) no reasons      {plain:8.2f} s  {n / plain:12,.0f} invoices/s  ({n:,} open invoices; target "
+            f"{TARGET_INVOICES_PER_S:,})   [{load()}]"
+        )
         ok = ok and n / plain >= TARGET_INVOICES_PER_S
         del scores
         started = time.perf_counter()

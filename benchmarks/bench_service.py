@@ -26,18 +26,18 @@ import pandas as pd
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from features.simulate import simulate
-from features.validate import ORDER
-from serving.kpis import compute_kpis, open_book
-from serving.provision import provision_matrix
+from features.ledger.validate import ORDER
+from features.simulator.simulate import simulate
+from serving.services.kpis import compute_kpis, open_book
+from serving.services.provision import provision_matrix
+from serving.services.worklist import build_worklist
 from serving.store.audit import Actor
 from serving.store.engine import make_engine, make_sessionmaker
-from serving.store.ledger_io import load_ledger
-from serving.store.ledger_rows import records_frame
-from serving.store.ledger_sync import sync_tables
+from serving.store.ledger.io import load_ledger
+from serving.store.ledger.rows import records_frame
+from serving.store.ledger.sync import sync_tables
 from serving.store.migrate import upgrade
 from serving.store.scores import WEEK_COLUMNS, finish_run, start_run
-from serving.worklist import build_worklist
 
 ACTOR = Actor(None, "bench", "admin")
 SYNC_ORDER = ["customers", "fx_rates", "invoices", "adjustments", "payments", "disputes", "promises"]
@@ -62,11 +62,21 @@ def timed(label: str, func, rows: int | None = None):
 
 def synthetic_scores(ledger, as_of: pd.Timestamp) -> pd.DataFrame:
     book = open_book(ledger, as_of)
-    scores = pd.DataFrame({"invoice_id": book["invoice_id"], "customer_id": book["customer_id"], "as_of": as_of,
-                           "open_amount": book["open_amount"], "currency": book["currency"],
-                           "open_amount_base": book["open_amount_base"], "days_past_due": book["days_past_due"],
-                           "expected_pay_date": as_of + pd.Timedelta(days=14), "pay_date_p10": pd.NaT,
-                           "pay_date_p50": pd.NaT, "pay_date_p90": pd.NaT})
+    scores = pd.DataFrame(
+        {
+            "invoice_id": book["invoice_id"],
+            "customer_id": book["customer_id"],
+            "as_of": as_of,
+            "open_amount": book["open_amount"],
+            "currency": book["currency"],
+            "open_amount_base": book["open_amount_base"],
+            "days_past_due": book["days_past_due"],
+            "expected_pay_date": as_of + pd.Timedelta(days=14),
+            "pay_date_p10": pd.NaT,
+            "pay_date_p50": pd.NaT,
+            "pay_date_p90": pd.NaT,
+        }
+    )
     for column in WEEK_COLUMNS:
         scores[column] = 0.05
     scores["p_pay_later"] = 0.35
@@ -89,7 +99,7 @@ def run(url: str, customers: int, months: int, batch: int) -> None:
             for name in SYNC_ORDER:
                 rows = text_rows(tables[name])
                 for start in range(0, len(rows), batch):
-                    part = records_frame(rows[start:start + batch], name)
+                    part = records_frame(rows[start : start + batch], name)
                     sync_tables(session, {name: part}, {name: name}, ACTOR)
 
     timed(f"sync {total:,} rows in batches of {batch:,}", sync_all, total)
@@ -101,14 +111,21 @@ def run(url: str, customers: int, months: int, batch: int) -> None:
     scores = synthetic_scores(ledger, as_of)
     with sessions() as session:
         run_ = start_run(session, as_of.date(), "bench", ledger.fingerprint(), ACTOR)
-        timed(f"store a scoring run ({len(scores):,} rows)", lambda: finish_run(session, run_, scores, ACTOR),
-              len(scores))
+        timed(
+            f"store a scoring run ({len(scores):,} rows)", lambda: finish_run(session, run_, scores, ACTOR), len(scores)
+        )
     collector = ledger.customers["collector_id"].mode().iat[0]
     mine = ledger.customers.loc[ledger.customers["collector_id"] == collector, "customer_id"].tolist()
-    accounts = timed(f"worklist of collector {collector} ({len(mine):,} customers)",
-                     lambda: build_worklist(scores[scores["customer_id"].isin(mine)], ledger,
-                                            pd.DataFrame(columns=["activity_id", "customer_id", "kind", "date"]),
-                                            as_of, customer_ids=mine))
+    accounts = timed(
+        f"worklist of collector {collector} ({len(mine):,} customers)",
+        lambda: build_worklist(
+            scores[scores["customer_id"].isin(mine)],
+            ledger,
+            pd.DataFrame(columns=["activity_id", "customer_id", "kind", "date"]),
+            as_of,
+            customer_ids=mine,
+        ),
+    )
     print(f"  {len(accounts):,} accounts; top at stake {accounts[0].at_stake:,.2f}" if accounts else "  no accounts")
     engine.dispose()
 
@@ -129,8 +146,12 @@ def main(argv: list[str] | None = None) -> int:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
         try:
             separator = "&" if "?" in args.database_url else "?"
-            run(f"{args.database_url}{separator}options={quote(f'-csearch_path={schema}')}", args.customers,
-                args.months, args.batch)
+            run(
+                f"{args.database_url}{separator}options={quote(f'-csearch_path={schema}')}",
+                args.customers,
+                args.months,
+                args.batch,
+            )
         finally:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -16,9 +16,9 @@ import time
 
 import numpy as np
 
-from features.simulate import simulate_with_truth, write_ledger
-from features.simulate_calendar import add_months, to_day
-from features.simulate_stats import invoice_outcomes, realism_summary
+from features.simulator.calendar import add_months, to_day
+from features.simulator.simulate import simulate_with_truth, write_ledger
+from features.simulator.stats import invoice_outcomes, realism_summary
 
 WALL_LIMIT_S = 60.0
 MEMORY_LIMIT_MB = 4096.0

@@ -23,8 +23,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from features.ledger import Ledger
-from features.simulate import simulate
+from features.ledger.ledger import Ledger
+from features.simulator.simulate import simulate
 from training.models import DefaultModel, TimingModel
 from training.train import TrainConfig, fit_bundle, training_data
 
@@ -57,6 +57,7 @@ def timed_fits(record: dict[str, float]):
                 return fit(self, *args, **kwargs)
             finally:
                 record[cls.__name__] = time.perf_counter() - started
+
         return timed
 
     for cls, fit in originals.items():
@@ -86,12 +87,17 @@ def main(argv: list[str] | None = None) -> int:
     del tables
     as_of = ledger.known_until
     simulate_s = time.perf_counter() - t0
-    config = TrainConfig(window_days=args.window_days, num_threads=args.threads, rounds=args.rounds,
-                         max_snapshot_rows=None)
-    print(f"simulate + ledger ({args.customers:,} customers, {args.months} months, seed {args.seed}): "
-          f"{invoices:,} invoices in {simulate_s:.1f} s (not counted)   [{load()}]")
-    print(f"as of {as_of.date()}, window {config.window_days} days every {config.every_days}, "
-          f"{config.num_threads} LightGBM thread(s), up to {config.rounds} rounds, all rows kept")
+    config = TrainConfig(
+        window_days=args.window_days, num_threads=args.threads, rounds=args.rounds, max_snapshot_rows=None
+    )
+    print(
+        f"simulate + ledger ({args.customers:,} customers, {args.months} months, seed {args.seed}): "
+        f"{invoices:,} invoices in {simulate_s:.1f} s (not counted)   [{load()}]"
+    )
+    print(
+        f"as of {as_of.date()}, window {config.window_days} days every {config.every_days}, "
+        f"{config.num_threads} LightGBM thread(s), up to {config.rounds} rounds, all rows kept"
+    )
 
     c0, w0 = cpu_seconds(), time.perf_counter()
     data = training_data(ledger, as_of, config)
@@ -99,9 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     n = len(data.rows)
     complete = int((~data.labels["default_censored"]).sum())
     censored = int(data.labels["timing_censored"].sum())
-    print(f"training_data        {data_s:10.1f} s  (CPU {data_cpu:6.1f} s)  {n:>12,} snapshot rows "
-          f"({n / data_s:,.0f} rows/s; {censored:,} timing-censored, {complete:,} with a complete default window)"
-          f"   [{load()}]   peak {peak_rss_mb():,.0f} MB")
+    print(
+        f"training_data        {data_s:10.1f} s  (CPU {data_cpu:6.1f} s)  {n:>12,} snapshot rows "
+        f"({n / data_s:,.0f} rows/s; {censored:,} timing-censored, {complete:,} with a complete default window)"
+        f"   [{load()}]   peak {peak_rss_mb():,.0f} MB"
+    )
 
     fits: dict[str, float] = {}
     c1, w1 = cpu_seconds(), time.perf_counter()
@@ -109,14 +117,20 @@ def main(argv: list[str] | None = None) -> int:
         bundle = fit_bundle(ledger, as_of, config, data)
     fit_s, fit_cpu = time.perf_counter() - w1, cpu_seconds() - c1
     meta = bundle.meta
-    print(f"fit_bundle           {fit_s:10.1f} s  (CPU {fit_cpu:6.1f} s)  {n:>12,} snapshot rows "
-          f"({n / fit_s:,.0f} rows/s)   [{load()}]")
-    print(f"  timing model       {fits.get('TimingModel', float('nan')):10.1f} s  {meta['timing_trees']:>5} trees "
-          f"(trained on {meta['timing_train_rows']:,} snapshots as week rows, negatives kept at "
-          f"{config.timing_negative_rate:.0%}; calibrated from {meta['calibration_slice_start']})")
-    print(f"  default model      {fits.get('DefaultModel', float('nan')):10.1f} s  {meta['default_trees']:>5} trees "
-          f"({meta['default_rows']:,} rows with a complete window; calibrated from "
-          f"{meta['default_calibration_slice_start']})")
+    print(
+        f"fit_bundle           {fit_s:10.1f} s  (CPU {fit_cpu:6.1f} s)  {n:>12,} snapshot rows "
+        f"({n / fit_s:,.0f} rows/s)   [{load()}]"
+    )
+    print(
+        f"  timing model       {fits.get('TimingModel', float('nan')):10.1f} s  {meta['timing_trees']:>5} trees "
+        f"(trained on {meta['timing_train_rows']:,} snapshots as week rows, negatives kept at "
+        f"{config.timing_negative_rate:.0%}; calibrated from {meta['calibration_slice_start']})"
+    )
+    print(
+        f"  default model      {fits.get('DefaultModel', float('nan')):10.1f} s  {meta['default_trees']:>5} trees "
+        f"({meta['default_rows']:,} rows with a complete window; calibrated from "
+        f"{meta['default_calibration_slice_start']})"
+    )
     total = data_s + fit_s
     print(f"total                {total:10.1f} s  (CPU {data_cpu + fit_cpu:6.1f} s)")
     peak = peak_rss_mb()
@@ -126,8 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bundle saved to {args.save}")
     per_million = fit_s / n * 1e6
     ok = per_million <= TARGET_FIT_SECONDS
-    print(f"fit_bundle per 1M snapshot rows: {per_million:.1f} s (target <= {TARGET_FIT_SECONDS:.0f} s): "
-          f"{'OK' if ok else 'OVER BUDGET'}")
+    print(
+        f"fit_bundle per 1M snapshot rows: {per_million:.1f} s (target <= {TARGET_FIT_SECONDS:.0f} s): "
+        f"{'OK' if ok else 'OVER BUDGET'}"
+    )
     return 0 if ok else 1
 
 

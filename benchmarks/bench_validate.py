@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.validate import validate_dir
+from features.ledger.validate import validate_dir
 
 TARGET_ROWS_PER_S = 150_000
 
@@ -42,20 +42,35 @@ def synthetic_ledger(invoices: int = 1_000_000, customers: int = 10_000, seed: i
     customer_ids = np.char.add("C", np.arange(customers).astype(str))
     currencies = np.array(["USD", "EUR", "GBP"])
     customer_currency = currencies[rng.choice(3, customers, p=[0.6, 0.3, 0.1])]
-    frames = {"customers": pd.DataFrame({
-        "customer_id": customer_ids, "name": np.char.add("Customer ", np.arange(customers).astype(str)),
-        "country": np.array(["US", "DE", "GB"])[rng.integers(0, 3, customers)], "segment": "smb",
-        "payment_terms_days": rng.choice([30, 45, 60], customers), "credit_limit": 50_000.0,
-        "currency": customer_currency, "collector_id": np.char.add("K", (np.arange(customers) % 40).astype(str)),
-    })}
+    frames = {
+        "customers": pd.DataFrame(
+            {
+                "customer_id": customer_ids,
+                "name": np.char.add("Customer ", np.arange(customers).astype(str)),
+                "country": np.array(["US", "DE", "GB"])[rng.integers(0, 3, customers)],
+                "segment": "smb",
+                "payment_terms_days": rng.choice([30, 45, 60], customers),
+                "credit_limit": 50_000.0,
+                "currency": customer_currency,
+                "collector_id": np.char.add("K", (np.arange(customers) % 40).astype(str)),
+            }
+        )
+    }
     owner = rng.integers(0, customers, invoices)
     issued = start + rng.integers(0, 700, invoices).astype("timedelta64[D]")
     due = issued + rng.choice([30, 45, 60], invoices).astype("timedelta64[D]")
     cents = rng.integers(10_000, 5_000_000, invoices)
     invoice_ids = np.char.add("INV", np.arange(invoices).astype(str))
-    frames["invoices"] = pd.DataFrame({"invoice_id": invoice_ids, "customer_id": customer_ids[owner],
-                                       "invoice_date": issued, "due_date": due, "amount": cents / 100,
-                                       "currency": customer_currency[owner]})
+    frames["invoices"] = pd.DataFrame(
+        {
+            "invoice_id": invoice_ids,
+            "customer_id": customer_ids[owner],
+            "invoice_date": issued,
+            "due_date": due,
+            "amount": cents / 100,
+            "currency": customer_currency[owner],
+        }
+    )
     # payments: most invoices paid in one go, some in two instalments, some not (yet)
     paid = rng.random(invoices) < 0.9
     split = paid & (rng.random(invoices) < 0.2)
@@ -63,32 +78,63 @@ def synthetic_ledger(invoices: int = 1_000_000, customers: int = 10_000, seed: i
     pay_inv = np.concatenate([np.flatnonzero(paid), np.flatnonzero(split)])
     pay_cents = np.concatenate([first[paid], (cents - first)[split]])
     pay_date = issued[pay_inv] + rng.integers(0, 90, len(pay_inv)).astype("timedelta64[D]")
-    frames["payments"] = pd.DataFrame({"payment_id": np.char.add("PAY", np.arange(len(pay_inv)).astype(str)),
-                                       "invoice_id": invoice_ids[pay_inv], "payment_date": pay_date,
-                                       "amount": pay_cents / 100})
+    frames["payments"] = pd.DataFrame(
+        {
+            "payment_id": np.char.add("PAY", np.arange(len(pay_inv)).astype(str)),
+            "invoice_id": invoice_ids[pay_inv],
+            "payment_date": pay_date,
+            "amount": pay_cents / 100,
+        }
+    )
     unpaid = np.flatnonzero(~paid)
     adj = unpaid[rng.random(len(unpaid)) < 0.5]
-    frames["adjustments"] = pd.DataFrame({
-        "adjustment_id": np.char.add("ADJ", np.arange(len(adj)).astype(str)), "invoice_id": invoice_ids[adj],
-        "date": due[adj] + rng.integers(0, 200, len(adj)).astype("timedelta64[D]"), "amount": cents[adj] / 100,
-        "kind": np.where(rng.random(len(adj)) < 0.5, "credit_memo", "write_off")})
+    frames["adjustments"] = pd.DataFrame(
+        {
+            "adjustment_id": np.char.add("ADJ", np.arange(len(adj)).astype(str)),
+            "invoice_id": invoice_ids[adj],
+            "date": due[adj] + rng.integers(0, 200, len(adj)).astype("timedelta64[D]"),
+            "amount": cents[adj] / 100,
+            "kind": np.where(rng.random(len(adj)) < 0.5, "credit_memo", "write_off"),
+        }
+    )
     disputed = rng.choice(invoices, invoices // 20, replace=False)
     opened = issued[disputed] + rng.integers(0, 30, len(disputed)).astype("timedelta64[D]")
     resolved = (opened + rng.integers(1, 60, len(disputed)).astype("timedelta64[D]")).astype("datetime64[s]")
     resolved[rng.random(len(disputed)) < 0.2] = np.datetime64("NaT")
-    frames["disputes"] = pd.DataFrame({"dispute_id": np.char.add("D", np.arange(len(disputed)).astype(str)),
-                                       "invoice_id": invoice_ids[disputed], "opened_date": opened,
-                                       "resolved_date": resolved, "reason": "price"})
+    frames["disputes"] = pd.DataFrame(
+        {
+            "dispute_id": np.char.add("D", np.arange(len(disputed)).astype(str)),
+            "invoice_id": invoice_ids[disputed],
+            "opened_date": opened,
+            "resolved_date": resolved,
+            "reason": "price",
+        }
+    )
     promised = rng.choice(invoices, invoices // 10, replace=False)
     created = due[promised] + rng.integers(1, 20, len(promised)).astype("timedelta64[D]")
-    frames["promises"] = pd.DataFrame({"promise_id": np.char.add("T", np.arange(len(promised)).astype(str)),
-                                       "invoice_id": invoice_ids[promised], "created_date": created,
-                                       "promised_date": created + rng.integers(0, 30, len(promised))
-                                       .astype("timedelta64[D]"), "amount": cents[promised] / 100})
+    frames["promises"] = pd.DataFrame(
+        {
+            "promise_id": np.char.add("T", np.arange(len(promised)).astype(str)),
+            "invoice_id": invoice_ids[promised],
+            "created_date": created,
+            "promised_date": created + rng.integers(0, 30, len(promised)).astype("timedelta64[D]"),
+            "amount": cents[promised] / 100,
+        }
+    )
     days = start + np.arange(-30, 1000).astype("timedelta64[D]")
-    frames["fx_rates"] = pd.concat([
-        pd.DataFrame({"date": days, "currency": code, "rate_to_base": np.round(base + 0.02 * np.sin(np.arange(
-            len(days)) / 30), 6)}) for code, base in (("EUR", 1.08), ("GBP", 1.27))], ignore_index=True)
+    frames["fx_rates"] = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "date": days,
+                    "currency": code,
+                    "rate_to_base": np.round(base + 0.02 * np.sin(np.arange(len(days)) / 30), 6),
+                }
+            )
+            for code, base in (("EUR", 1.08), ("GBP", 1.27))
+        ],
+        ignore_index=True,
+    )
     return frames
 
 
@@ -97,7 +143,7 @@ def build_ledger(out: Path, args: argparse.Namespace) -> None:
     try:
         if args.synthetic:
             raise ImportError
-        from features.simulate import simulate, write_ledger
+        from features.simulator.simulate import simulate, write_ledger
     except ImportError:
         tables = synthetic_ledger(args.invoices, args.customers, args.seed)
         out.mkdir(parents=True, exist_ok=True)
@@ -105,8 +151,12 @@ def build_ledger(out: Path, args: argparse.Namespace) -> None:
             if args.fmt == "parquet":
                 frame.to_parquet(out / f"{name}.parquet", index=False)
             else:
-                frame.to_csv(out / f"{name}.csv", index=False, date_format="%Y-%m-%d", float_format="%.2f"
-                             if name != "fx_rates" else None)
+                frame.to_csv(
+                    out / f"{name}.csv",
+                    index=False,
+                    date_format="%Y-%m-%d",
+                    float_format="%.2f" if name != "fx_rates" else None,
+                )
         print(f"built a synthetic ledger ({args.invoices:,} invoices) in {out}")
         return
     tables = simulate(customers=args.customers, months=args.months, seed=args.seed)

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from features.days import NO_DAY, AsOf, from_days, month_end_day, quarter_end_day, to_days, weekday
 from features.history import count_until, outcome_history, payment_habits, settled_history, sum_until
-from features.ledger import Ledger
+from features.ledger.ledger import Ledger
 from features.snapshots import normalise_as_of, snapshot_index
 
 ID_COLUMNS = ["invoice_id", "customer_id", "as_of"]
@@ -31,8 +31,9 @@ class FeatureConfig:
     last_k: int = 5
 
 
-def build_features(ledger: Ledger, as_of: object | Iterable[object],
-                   config: FeatureConfig = FeatureConfig()) -> pd.DataFrame:
+def build_features(
+    ledger: Ledger, as_of: object | Iterable[object], config: FeatureConfig = FeatureConfig()
+) -> pd.DataFrame:
     """Rows (invoice open at end of day T, T) with every feature; see `features.catalog` for names and units.
 
     Rows come sorted by (as_of, customer_id, invoice_id), so one customer's invoices at one T are contiguous.
@@ -92,7 +93,8 @@ class _Prepared:
         positions = positions_in(self.invoice_id, pd.concat([f["invoice_id"] for f in facts], ignore_index=True))
         cuts = np.cumsum([len(f) for f in facts])[:-1]
         self.payment_invoice, self.adjustment_invoice, self.dispute_invoice, self.promise_invoice = np.split(
-            positions, cuts)
+            positions, cuts
+        )
         payments = ledger.payments
         self.payment_day = to_days(payments["payment_date"])
         self.payment_amount = payments["amount"].to_numpy(dtype=np.float64)
@@ -103,8 +105,9 @@ class _Prepared:
 
 def positions_in(index: pd.Index | pd.Series, values: pd.Series) -> np.ndarray:
     """Position of each value in `index` (unique keys), -1 if absent: a hash lookup (pyarrow `index_in`)."""
-    found = pc.index_in(pa.array(pd.Series(values), type=pa.string()),
-                        value_set=pa.array(pd.Series(index), type=pa.string()))
+    found = pc.index_in(
+        pa.array(pd.Series(values), type=pa.string()), value_set=pa.array(pd.Series(index), type=pa.string())
+    )
     return np.asarray(found.fill_null(-1), dtype=np.int64)
 
 
@@ -123,8 +126,7 @@ class _Rows:
     that order (sorted queries: cache-friendly binary searches) and carried to the row order with `order`.
     """
 
-    def __init__(self, prep: _Prepared, invoice_major: np.ndarray, as_of_pos_major: np.ndarray,
-                 as_of_days: np.ndarray):
+    def __init__(self, prep: _Prepared, invoice_major: np.ndarray, as_of_pos_major: np.ndarray, as_of_days: np.ndarray):
         self.invoice_major, self.t_major = invoice_major, as_of_days[as_of_pos_major]
         # sort by (as_of, customer_id, invoice_id): one int64 key per row (faster than a three-key lexsort)
         row_rank = np.empty(len(prep.invoice_rank), dtype=np.int64)
@@ -139,8 +141,7 @@ class _Rows:
         self.days_past_due = t - self.due_day
         # rows are sorted by (as_of, customer): each (customer, T) group is one contiguous run of rows
         key = self.customer * np.int64(2**21) + t
-        self.starts = (np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key)
-                       else np.zeros(0, dtype=np.int64))
+        self.starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, dtype=np.int64)
         self.lengths = np.diff(np.r_[self.starts, len(key)])
         self.group_customer = self.customer[self.starts]
         self.group_t = t[self.starts]
@@ -184,8 +185,9 @@ def _invoice_features(ledger: Ledger, prep: _Prepared, rows: _Rows, config: Feat
     last_payment = rows.by_invoice(payments)
     paid = payments.take(payments.group_cumsum(prep.payment_amount), last_payment, 0.0)
     credits = AsOf(prep.adjustment_invoice[credit], adj_day[credit])
-    credited = credits.take(credits.group_cumsum(adjustments["amount"].to_numpy(dtype=np.float64)[credit]),
-                            rows.by_invoice(credits), 0.0)
+    credited = credits.take(
+        credits.group_cumsum(adjustments["amount"].to_numpy(dtype=np.float64)[credit]), rows.by_invoice(credits), 0.0
+    )
     amount = prep.amount[inv]
     open_amount = np.clip(amount - paid - credited, 0.0, None).round(2)
     rates = _rates_at(ledger, prep, rows)
@@ -234,8 +236,9 @@ def _dispute_features(ledger: Ledger, prep: _Prepared, rows: _Rows, groups: dict
     last_opened = index.take(index.sorted_values(opened).astype(np.float64), pos)
     last_resolved = index.take(index.sorted_values(resolved).astype(np.float64), pos)
     is_open = (pos >= 0) & (last_resolved > rows.t)
-    groups["_customer_disputes"] = rows.unsort_groups(count_until(prep.customer[invoice], opened,
-                                                                  rows.sorted_customer, rows.sorted_t))
+    groups["_customer_disputes"] = rows.unsort_groups(
+        count_until(prep.customer[invoice], opened, rows.sorted_customer, rows.sorted_t)
+    )
     return {
         "dispute_open": is_open.astype(np.float64),
         "dispute_age_days": np.where(is_open, rows.t - last_opened, np.nan),
@@ -250,8 +253,11 @@ def _promise_features(ledger: Ledger, prep: _Prepared, rows: _Rows, config: Feat
     promised = to_days(promises["promised_date"])
     due_by = promised + config.promise_grace_days  # kept or broken is known at the end of this day
     payments = prep.payments
-    first_payment = payments.take(payments.sorted_values(prep.payment_day).astype(np.float64),
-                                  payments.first_at_or_after(invoice, created), fill=float(NO_DAY))
+    first_payment = payments.take(
+        payments.sorted_values(prep.payment_day).astype(np.float64),
+        payments.first_at_or_after(invoice, created),
+        fill=float(NO_DAY),
+    )
     kept = (first_payment <= due_by).astype(np.float64)
     index = AsOf(invoice, created)
     pos = rows.by_invoice(index)
@@ -262,10 +268,12 @@ def _promise_features(ledger: Ledger, prep: _Prepared, rows: _Rows, config: Feat
     decided = AsOf(invoice, due_by)
     broken_on_invoice = decided.take(decided.group_cumsum(1.0 - kept), rows.by_invoice(decided), 0.0)
     customer = prep.customer[invoice]
-    groups["hist_promise_count"] = rows.unsort_groups(count_until(customer, due_by, rows.sorted_customer,
-                                                                  rows.sorted_t))
-    groups["_promises_kept"] = rows.unsort_groups(sum_until(customer, due_by, kept, rows.sorted_customer,
-                                                            rows.sorted_t))
+    groups["hist_promise_count"] = rows.unsort_groups(
+        count_until(customer, due_by, rows.sorted_customer, rows.sorted_t)
+    )
+    groups["_promises_kept"] = rows.unsort_groups(
+        sum_until(customer, due_by, kept, rows.sorted_customer, rows.sorted_t)
+    )
     return {
         "promise_outstanding": outstanding.astype(np.float64),
         "days_to_promised_date": np.where(outstanding, last_promised - rows.t, np.nan),
@@ -277,14 +285,21 @@ def _promise_features(ledger: Ledger, prep: _Prepared, rows: _Rows, config: Feat
 def _customer_features(ledger: Ledger, prep: _Prepared, rows: _Rows, config: FeatureConfig, groups: dict) -> dict:
     """Customer history as of T, computed once per (customer, T) group (kept in `groups`), repeated per row."""
     customer, t = rows.sorted_customer, rows.sorted_t  # computed in (customer, T) order, then put in row order
-    g = settled_history(prep.customer, prep.settle_day, prep.due_day, prep.amount_base, prep.payment_count,
-                        customer, t, config.ewm_alpha, config.last_k)
+    g = settled_history(
+        prep.customer,
+        prep.settle_day,
+        prep.due_day,
+        prep.amount_base,
+        prep.payment_count,
+        customer,
+        t,
+        config.ewm_alpha,
+        config.last_k,
+    )
     g["hist_days_late_trend"] = g["hist_days_late_ewm"] - g["hist_days_late_mean"]
     g["is_cold_start"] = (g["hist_settled_count"] == 0).astype(np.float64)
-    outcome_day = np.minimum(prep.default_day, np.where(prep.settle_day <= prep.default_day, prep.settle_day,
-                                                        NO_DAY))
-    g.update(outcome_history(prep.customer, outcome_day, prep.default_day < NO_DAY, prep.write_off_day,
-                             customer, t))
+    outcome_day = np.minimum(prep.default_day, np.where(prep.settle_day <= prep.default_day, prep.settle_day, NO_DAY))
+    g.update(outcome_history(prep.customer, outcome_day, prep.default_day < NO_DAY, prep.write_off_day, customer, t))
     g.update(payment_habits(prep.customer[prep.payment_invoice], prep.payment_day, customer, t))
     issued = count_until(prep.customer, prep.invoice_day, customer, t)
     issued_amount = sum_until(prep.customer, prep.invoice_day, prep.amount_base, customer, t)
@@ -298,8 +313,9 @@ def _customer_features(ledger: Ledger, prep: _Prepared, rows: _Rows, config: Fea
     out["amount_vs_typical"] = prep.amount_base[rows.invoice] / rows.expand(g["_typical_amount"])
     customers = ledger.customers.set_index("customer_id").reindex(prep.customers)
     for name, column in (("segment", "segment"), ("country", "country"), ("collector_id", "collector_id")):
-        out[name] = customers[column].fillna("").astype("str").reset_index(drop=True).take(rows.customer
-                                                                                           ).reset_index(drop=True)
+        out[name] = (
+            customers[column].fillna("").astype("str").reset_index(drop=True).take(rows.customer).reset_index(drop=True)
+        )
     out["customer_terms_days"] = customers["payment_terms_days"].to_numpy(dtype=np.float64)[rows.customer]
     groups["_credit_limit"] = customers["credit_limit"].to_numpy(dtype=np.float64)[rows.group_customer]
     return out
@@ -328,7 +344,8 @@ def _exposure_features(rows: _Rows, columns: dict, groups: dict) -> dict:
         open_late_sum = rows.group_sum(np.where(past_due, dpd, 0))
         denominator = groups["hist_settled_count"] + g["cust_past_due_count"]
         g["hist_days_late_mean_censored"] = np.where(
-            denominator > 0, (groups["_hist_days_late_sum"] + open_late_sum) / denominator, np.nan)
+            denominator > 0, (groups["_hist_days_late_sum"] + open_late_sum) / denominator, np.nan
+        )
         g["hist_dispute_rate"] = groups["_customer_disputes"] / groups["hist_invoice_count"]
         kept_rate = groups["_promises_kept"] / groups["hist_promise_count"]
         g["hist_promise_kept_rate"] = np.where(groups["hist_promise_count"] > 0, kept_rate, np.nan)

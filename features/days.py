@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.contract import DATE_DTYPE
+from features.ledger.contract import DATE_DTYPE
 
 NO_DAY = np.int64(2**20)
 """Day number used for 'no date' (never settled, no write-off): later than any real day."""
@@ -68,8 +68,9 @@ class AsOf:
         if not len(self.key):
             return np.full(len(group), -1, dtype=np.int64)
         pos = np.searchsorted(self.key, group_key(group, day), side="left")
-        valid = (pos < len(self.key)) & (self.group[np.minimum(pos, len(self.key) - 1)]
-                                         == np.asarray(group, dtype=np.int64))
+        valid = (pos < len(self.key)) & (
+            self.group[np.minimum(pos, len(self.key) - 1)] == np.asarray(group, dtype=np.int64)
+        )
         return np.where(valid, pos, -1)
 
     def count_at_or_before(self, group: np.ndarray, day: np.ndarray) -> np.ndarray:

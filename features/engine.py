@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from features.build import FeatureConfig, build_features
-from features.ledger import Ledger
+from features.ledger.ledger import Ledger
 
 
 def partition_by_customer(ledger: Ledger, partitions: int) -> list[Ledger]:
@@ -26,12 +26,21 @@ def partition_by_customer(ledger: Ledger, partitions: int) -> list[Ledger]:
         ids = set(customer_ids[bucket == part])
         invoices = ledger.invoices[ledger.invoices["customer_id"].isin(ids)]
         invoice_ids = invoices["invoice_id"]
-        tables = {"customers": ledger.customers[ledger.customers["customer_id"].isin(ids)], "invoices": invoices,
-                  "fx_rates": ledger.fx_rates}
+        tables = {
+            "customers": ledger.customers[ledger.customers["customer_id"].isin(ids)],
+            "invoices": invoices,
+            "fx_rates": ledger.fx_rates,
+        }
         for name in ("payments", "adjustments", "disputes", "promises"):
             tables[name] = ledger.tables[name][ledger.tables[name]["invoice_id"].isin(invoice_ids)]
-        parts.append(Ledger(tables, base_currency=ledger.base_currency, default_days=ledger.default_days,
-                            known_until=ledger.known_until))
+        parts.append(
+            Ledger(
+                tables,
+                base_currency=ledger.base_currency,
+                default_days=ledger.default_days,
+                known_until=ledger.known_until,
+            )
+        )
     return parts
 
 
@@ -48,15 +57,22 @@ class LocalEngine:
         frames = [f for f in frames if len(f)]
         if not frames:
             return function(ledger)
-        return pd.concat(frames, ignore_index=True).sort_values(
-            ["as_of", "customer_id", "invoice_id"], kind="stable").reset_index(drop=True)
+        return (
+            pd.concat(frames, ignore_index=True)
+            .sort_values(["as_of", "customer_id", "invoice_id"], kind="stable")
+            .reset_index(drop=True)
+        )
 
 
 DEFAULT_CONFIG = FeatureConfig()
 
 
-def build(ledger: Ledger, as_of: object | Iterable[object], engine: LocalEngine | None = None,
-          config: FeatureConfig = DEFAULT_CONFIG) -> pd.DataFrame:
+def build(
+    ledger: Ledger,
+    as_of: object | Iterable[object],
+    engine: LocalEngine | None = None,
+    config: FeatureConfig = DEFAULT_CONFIG,
+) -> pd.DataFrame:
     """Features for (open invoice, T) rows, through an engine (local, one partition, by default)."""
     engine = engine or LocalEngine()
     return engine.map(lambda part: build_features(part, as_of, config), ledger)

@@ -7,7 +7,6 @@ once through `AsOf`, which only ever sees events dated <= T.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter
 
 from features.days import NO_DAY, AsOf, day_of_month, month_end_day, quarter_end_day, weekday
 
@@ -19,6 +18,8 @@ def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 def _group_ewm(values: np.ndarray, group_start: np.ndarray, alpha: float) -> np.ndarray:
     """Exponentially weighted mean within each group, in sorted order (pandas `ewm(alpha, adjust=True)`)."""
+    from scipy.signal import lfilter  # imported here: scipy.signal costs ~1.4 s to import, only this needs it
+
     decay = 1.0 - alpha
     numerator = lfilter([1.0], [1.0, -decay], values)
     denominator = lfilter([1.0], [1.0, -decay], np.ones_like(values))
@@ -53,9 +54,17 @@ def _group_last_k_median(values: np.ndarray, group_start: np.ndarray, k: int) ->
     return (window[positions, (count - 1) // 2] + window[positions, count // 2]) / 2
 
 
-def settled_history(customer: np.ndarray, settle_day: np.ndarray, due_day: np.ndarray, amount_base: np.ndarray,
-                    payment_count: np.ndarray, query_customer: np.ndarray, query_day: np.ndarray,
-                    ewm_alpha: float = 0.3, last_k: int = 5) -> dict[str, np.ndarray]:
+def settled_history(
+    customer: np.ndarray,
+    settle_day: np.ndarray,
+    due_day: np.ndarray,
+    amount_base: np.ndarray,
+    payment_count: np.ndarray,
+    query_customer: np.ndarray,
+    query_day: np.ndarray,
+    ewm_alpha: float = 0.3,
+    last_k: int = 5,
+) -> dict[str, np.ndarray]:
     """History over invoices settled on or before T: counts, days-late statistics, lateness shares."""
     settled = settle_day < NO_DAY
     index = AsOf(customer[settled], settle_day[settled])
@@ -64,10 +73,21 @@ def settled_history(customer: np.ndarray, settle_day: np.ndarray, due_day: np.nd
     late = (days_late > 0).astype(np.float64)
     late30 = (days_late > 30).astype(np.float64)
     partial = (payment_count[settled] > 1).astype(np.float64)
-    cum = {name: index.group_cumsum(v) for name, v in {
-        "n": np.ones_like(days_late), "dl": days_late, "dl2": days_late**2, "late": late, "late30": late30,
-        "amt": amount, "amt_late": amount * late, "amt_late30": amount * late30, "amt_dl": amount * days_late,
-        "partial": partial}.items()}
+    cum = {
+        name: index.group_cumsum(v)
+        for name, v in {
+            "n": np.ones_like(days_late),
+            "dl": days_late,
+            "dl2": days_late**2,
+            "late": late,
+            "late30": late30,
+            "amt": amount,
+            "amt_late": amount * late,
+            "amt_late30": amount * late30,
+            "amt_dl": amount * days_late,
+            "partial": partial,
+        }.items()
+    }
     sorted_dl = index.sorted_values(days_late)
     ewm = _group_ewm(sorted_dl, index.group_start, ewm_alpha)
     last_sum, last_n = _group_last_k_sum(cum["dl"], index.group_start, last_k)
@@ -100,9 +120,14 @@ def settled_history(customer: np.ndarray, settle_day: np.ndarray, due_day: np.nd
     }
 
 
-def outcome_history(customer: np.ndarray, outcome_day: np.ndarray, defaulted: np.ndarray,
-                    write_off_day: np.ndarray, query_customer: np.ndarray, query_day: np.ndarray
-                    ) -> dict[str, np.ndarray]:
+def outcome_history(
+    customer: np.ndarray,
+    outcome_day: np.ndarray,
+    defaulted: np.ndarray,
+    write_off_day: np.ndarray,
+    query_customer: np.ndarray,
+    query_day: np.ndarray,
+) -> dict[str, np.ndarray]:
     """Defaults and write-offs known by T; default rate over invoices whose outcome is known by T."""
     known = outcome_day < NO_DAY
     index = AsOf(customer[known], outcome_day[known])
@@ -120,8 +145,9 @@ def outcome_history(customer: np.ndarray, outcome_day: np.ndarray, defaulted: np
     }
 
 
-def payment_habits(customer: np.ndarray, payment_day: np.ndarray, query_customer: np.ndarray,
-                   query_day: np.ndarray) -> dict[str, np.ndarray]:
+def payment_habits(
+    customer: np.ndarray, payment_day: np.ndarray, query_customer: np.ndarray, query_day: np.ndarray
+) -> dict[str, np.ndarray]:
     """When the customer pays: days since the last payment, month/quarter-end and weekday concentration."""
     index = AsOf(customer, payment_day)
     month_end = (month_end_day(payment_day) - payment_day <= 2).astype(np.float64)
@@ -131,8 +157,9 @@ def payment_habits(customer: np.ndarray, payment_day: np.ndarray, query_customer
     n = index.count_at_or_before(query_customer, query_day).astype(np.float64)
     last_day = index.take(index.sorted_values(payment_day).astype(np.float64), pos)
     wd = weekday(payment_day)
-    weekday_counts = np.stack([index.take(index.group_cumsum((wd == d).astype(np.float64)), pos, 0.0)
-                               for d in range(7)], axis=1)
+    weekday_counts = np.stack(
+        [index.take(index.group_cumsum((wd == d).astype(np.float64)), pos, 0.0) for d in range(7)], axis=1
+    )
     return {
         "hist_payment_count": n,
         "days_since_last_payment": query_day - last_day,
@@ -149,8 +176,9 @@ def count_until(group: np.ndarray, day: np.ndarray, query_group: np.ndarray, que
     return AsOf(group, day).count_at_or_before(query_group, query_day).astype(np.float64)
 
 
-def sum_until(group: np.ndarray, day: np.ndarray, values: np.ndarray, query_group: np.ndarray,
-              query_day: np.ndarray) -> np.ndarray:
+def sum_until(
+    group: np.ndarray, day: np.ndarray, values: np.ndarray, query_group: np.ndarray, query_day: np.ndarray
+) -> np.ndarray:
     """Sum of event values of each query's group dated <= the query day."""
     index = AsOf(group, day)
     return index.take(index.group_cumsum(values), index.last_at_or_before(query_group, query_day), 0.0)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from features.build import positions_in
 from features.days import NO_DAY, to_days
-from features.ledger import Ledger
+from features.ledger.ledger import Ledger
 
 HORIZON_WEEKS = 13
 LATER = HORIZON_WEEKS + 1
@@ -57,13 +57,15 @@ def build_labels(ledger: Ledger, snapshots: pd.DataFrame) -> pd.DataFrame:
     window_complete = due + ledger.default_days <= known
     defaulted = (default_day < NO_DAY) & (default_day <= known)
     default = np.where(window_complete, defaulted.astype(np.float64), np.nan)
-    return pd.DataFrame({
-        "invoice_id": snapshots["invoice_id"].to_numpy(),
-        "as_of": snapshots["as_of"].to_numpy(),
-        "days_to_settle": days_to_settle,
-        "week_class": week,
-        "timing_censored": timing_censored,
-        "observed_weeks": np.where(timing_censored, observed_weeks, HORIZON_WEEKS).astype(np.int64),
-        "default": default,
-        "default_censored": ~window_complete,
-    })
+    return pd.DataFrame(
+        {
+            "invoice_id": snapshots["invoice_id"].to_numpy(),
+            "as_of": snapshots["as_of"].to_numpy(),
+            "days_to_settle": days_to_settle,
+            "week_class": week,
+            "timing_censored": timing_censored,
+            "observed_weeks": np.where(timing_censored, observed_weeks, HORIZON_WEEKS).astype(np.int64),
+            "default": default,
+            "default_censored": ~window_complete,
+        }
+    )

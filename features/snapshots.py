@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from features.ledger import to_date
+from features.ledger.ledger import to_date
 
 
 def as_of_grid(start: object, end: object, every_days: int = 7) -> list[pd.Timestamp]:
@@ -36,8 +36,9 @@ def normalise_as_of(as_of: object | Iterable[object]) -> np.ndarray:
     return np.unique(days)
 
 
-def snapshot_index(invoice_day: np.ndarray, close_day: np.ndarray, as_of_days: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def snapshot_index(
+    invoice_day: np.ndarray, close_day: np.ndarray, as_of_days: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(invoice position, as-of position) for each invoice open at the end of each as-of day.
 
     Open at the end of day T: issued on or before T, and not closed (settled or written off) on or before T.

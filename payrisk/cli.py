@@ -13,8 +13,11 @@ from payrisk.commands.simulate import simulate
 from payrisk.commands.store import store_app
 from payrisk.commands.validate import validate
 
-app = typer.Typer(help="payrisk: payment timing, default risk and cash forecasts for accounts receivable.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="payrisk: payment timing, default risk and cash forecasts for accounts receivable.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 app.command("simulate")(simulate)
 app.command("validate")(validate)
 app.command("import")(import_ledger)

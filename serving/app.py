@@ -11,27 +11,24 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import version as _package_version
 
 import anyio
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from payrisk import __version__
-from payrisk.settings import Settings
 from serving.api import errors
 from serving.api.deps import LedgerCache
 from serving.api.main import api_router
 from serving.api.routes import health
+from serving.settings import Settings
 from serving.store import audit
 from serving.store.audit import Actor
 from serving.store.engine import make_engine, make_sessionmaker, write_lock
 from serving.store.migrate import upgrade
 
 log = logging.getLogger("payrisk.serving")
-SCORING_THREADS = 1
-"""Requests scored at the same time (POST /v1/score), unless settings say otherwise (`scoring_threads`): the work is
-CPU-bound Python, so more threads only time-slice the GIL: each request gets slower and none finishes sooner."""
 
 DESCRIPTION = """Payment risk for accounts receivable: ledger sync, collector worklists and activities, KPIs,
 scoring runs, cash forecasts. Authenticate with an `X-API-Key` header; roles: collector (own worklist and
@@ -39,9 +36,9 @@ activities), finance (KPIs, forecasts, ledger reads), data_scientist (models, sc
 
 
 def load_model(settings: Settings) -> tuple[object | None, str | None]:
-    """The model holder (serving.scoring_service.ModelHolder) and, when no model could be loaded, why."""
+    """The model holder (serving.services.scoring_service.ModelHolder) and, when no model could be loaded, why."""
     try:
-        from serving.scoring_service import ModelHolder
+        from serving.services.scoring_service import ModelHolder
     except ImportError as exc:
         return None, f"the scoring service is not installed ({exc})"
     try:
@@ -63,8 +60,14 @@ def audit_model_load(app: FastAPI) -> None:
     info = holder.info() if hasattr(holder, "info") else {}
     try:
         with app.state.sessionmaker() as session, write_lock(session):
-            audit.record(session, Actor(None, "system:startup", "admin"), "model.load", "model",
-                         str(getattr(bundle, "version", "")), after=dict(info or {}))
+            audit.record(
+                session,
+                Actor(None, "system:startup", "admin"),
+                "model.load",
+                "model",
+                str(getattr(bundle, "version", "")),
+                after=dict(info or {}),
+            )
             session.commit()
     except SQLAlchemyError:
         log.exception("could not audit the model load")
@@ -90,8 +93,15 @@ def refresh_model(app: FastAPI) -> bool:
         info = holder.info() if hasattr(holder, "info") else {}
         try:
             with state.sessionmaker() as session, write_lock(session):
-                audit.record(session, Actor(None, "system:refresh", "admin"), "model.refresh", "model",
-                             str(holder.version), before={"version": before}, after=dict(info or {}))
+                audit.record(
+                    session,
+                    Actor(None, "system:refresh", "admin"),
+                    "model.refresh",
+                    "model",
+                    str(holder.version),
+                    before={"version": before},
+                    after=dict(info or {}),
+                )
                 session.commit()
         except SQLAlchemyError:
             log.exception("could not audit the model refresh")
@@ -117,7 +127,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.ledger_cache = LedgerCache()
-    app.state.scoring_limiter = anyio.CapacityLimiter(getattr(settings, "scoring_threads", SCORING_THREADS))
+    app.state.scoring_limiter = anyio.CapacityLimiter(settings.scoring_threads)
     try:
         await run_in_threadpool(upgrade, url)
     except Exception:  # the service starts anyway; /readyz reports the database as not ready
@@ -127,8 +137,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await run_in_threadpool(audit_model_load, app)
     refresher = None
     if settings.model_refresh_seconds > 0:
-        refresher = asyncio.create_task(keep_model_fresh(app, settings.model_refresh_seconds),
-                                        name="payrisk-model-refresh")
+        refresher = asyncio.create_task(
+            keep_model_fresh(app, settings.model_refresh_seconds), name="payrisk-model-refresh"
+        )
     try:
         yield
     finally:
@@ -141,7 +152,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app; `settings` default to the environment (PAYRISK_*), read when the app starts, not here."""
-    app = FastAPI(title="payrisk", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="payrisk", version=_package_version("payrisk"), description=DESCRIPTION, lifespan=lifespan)
     app.state.settings_override = settings
     errors.install(app)
     app.include_router(health.router)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from features.build import build_features
 from features.labels import HORIZON_WEEKS, build_labels
-from features.ledger import Ledger, to_date
+from features.ledger.ledger import Ledger, to_date
 from training import metrics as m
 from training.baselines import CustomerHistoryBaseline, DueDateBaseline
 from training.cashflow import simulate_weekly_cash
@@ -21,8 +21,14 @@ from training.train import TrainConfig, fit_bundle, training_data
 MODELS = ["model", "customer_history", "due_date"]
 # metric -> True if higher is better
 METRICS = {
-    "timing_log_loss": False, "timing_rps": False, "pay_date_mae_days": False, "pay_date_median_error_days": False,
-    "default_auc": True, "default_brier": False, "default_ece": False, "cash_wape": False,
+    "timing_log_loss": False,
+    "timing_rps": False,
+    "pay_date_mae_days": False,
+    "pay_date_median_error_days": False,
+    "default_auc": True,
+    "default_brier": False,
+    "default_ece": False,
+    "cash_wape": False,
     "top_decile_default_capture": True,
 }
 
@@ -69,8 +75,14 @@ def _metrics(proba, days, p_default, rows, labels, cash_actual) -> dict[str, flo
     out: dict[str, float] = {}
     timing = labels["week_class"].notna().to_numpy()
     if timing.any():
-        out.update(m.timing_metrics(proba[timing], labels["week_class"].to_numpy()[timing], days[timing],
-                                    labels["days_to_settle"].to_numpy()[timing]))
+        out.update(
+            m.timing_metrics(
+                proba[timing],
+                labels["week_class"].to_numpy()[timing],
+                days[timing],
+                labels["days_to_settle"].to_numpy()[timing],
+            )
+        )
     known = labels["default"].notna().to_numpy()
     if known.any():
         y = labels["default"].to_numpy()[known]
@@ -89,8 +101,10 @@ def evaluate_cutoff(ledger: Ledger, cutoff: object, config: TrainConfig | None =
     cutoff = to_date(cutoff)
     data = training_data(ledger, cutoff, config)
     bundle = fit_bundle(ledger, cutoff, config, data)
-    baselines = {"customer_history": CustomerHistoryBaseline().fit(data.rows, data.labels),
-                 "due_date": DueDateBaseline().fit(data.rows, data.labels)}
+    baselines = {
+        "customer_history": CustomerHistoryBaseline().fit(data.rows, data.labels),
+        "due_date": DueDateBaseline().fit(data.rows, data.labels),
+    }
     rows = build_features(ledger.as_of(cutoff), cutoff)
     labels = build_labels(ledger, rows)  # outcomes: what really happened after the cutoff
     cash_actual = actual_weekly_cash(ledger, rows, cutoff)
@@ -106,18 +120,27 @@ def evaluate_cutoff(ledger: Ledger, cutoff: object, config: TrainConfig | None =
         reliability[name] = m.reliability_curve(p_default[known], labels["default"].to_numpy()[known])
         cash[f"expected_{name}"] = (proba[:, :HORIZON_WEEKS] * rows["open_amount_base"].to_numpy()[:, None]).sum(0)
         if name == "model":
-            simulated = simulate_weekly_cash(proba, rows["open_amount_base"].to_numpy(),
-                                             rows["customer_id"].to_numpy())
+            simulated = simulate_weekly_cash(proba, rows["open_amount_base"].to_numpy(), rows["customer_id"].to_numpy())
             cash["p10"], cash["p50"], cash["p90"] = (np.percentile(simulated, q, axis=0) for q in (10, 50, 90))
     cash["in_band"] = (cash["actual"] >= cash["p10"]) & (cash["actual"] <= cash["p90"])
-    importance = pd.DataFrame({
-        "feature": bundle.default.feature_names_,
-        "default_gain": bundle.default.booster_.feature_importance("gain"),
-    }).merge(pd.DataFrame({"feature": bundle.timing.feature_names_,
-                           "timing_gain": bundle.timing.booster_.feature_importance("gain")}), how="outer")
-    counts = {"invoices_open": len(rows), "timing_known": int(labels["week_class"].notna().sum()),
-              "default_known": int(labels["default"].notna().sum()), "cold_start": int(cold.sum()),
-              "training_snapshots": len(data.rows)}
+    importance = pd.DataFrame(
+        {
+            "feature": bundle.default.feature_names_,
+            "default_gain": bundle.default.booster_.feature_importance("gain"),
+        }
+    ).merge(
+        pd.DataFrame(
+            {"feature": bundle.timing.feature_names_, "timing_gain": bundle.timing.booster_.feature_importance("gain")}
+        ),
+        how="outer",
+    )
+    counts = {
+        "invoices_open": len(rows),
+        "timing_known": int(labels["week_class"].notna().sum()),
+        "default_known": int(labels["default"].notna().sum()),
+        "cold_start": int(cold.sum()),
+        "training_snapshots": len(data.rows),
+    }
     return CutoffResult(cutoff, results, cold_results, counts, cash, reliability, importance, bundle)
 
 
@@ -135,7 +158,9 @@ def summary_table(results: list[CutoffResult], cold_start: bool = False) -> pd.D
     table = table.reindex(index=[k for k in METRICS if k in table.index], columns=[c for c in MODELS if c in table])
     higher = table.index.map(METRICS).to_numpy(dtype=bool)
     if "model" in table and "customer_history" in table:
-        better = np.where(higher, table["model"] > table["customer_history"], table["model"] < table["customer_history"])
+        better = np.where(
+            higher, table["model"] > table["customer_history"], table["model"] < table["customer_history"]
+        )
         table["model_wins"] = better
     return table
 
@@ -146,8 +171,9 @@ def band_coverage(results: list[CutoffResult]) -> float:
     return float(flags.mean()) if len(flags) else float("nan")
 
 
-def backtest(ledger: Ledger, cutoffs: list[object] | None = None, config: TrainConfig | None = None,
-             progress=None) -> list[CutoffResult]:
+def backtest(
+    ledger: Ledger, cutoffs: list[object] | None = None, config: TrainConfig | None = None, progress=None
+) -> list[CutoffResult]:
     results = []
     for cutoff in cutoffs or default_cutoffs(ledger):
         results.append(evaluate_cutoff(ledger, cutoff, config))

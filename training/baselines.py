@@ -71,8 +71,7 @@ class CustomerHistoryBaseline:
         sd = rows["hist_days_late_std"].to_numpy(dtype=np.float64)
         m = self.prior_strength
         mean = np.where(n > 0, (n * np.nan_to_num(mean) + m * self.mean_days_late_) / (n + m), self.mean_days_late_)
-        var = np.where(n > 0, (n * np.nan_to_num(sd) ** 2 + m * self.sd_days_late_**2) / (n + m),
-                       self.sd_days_late_**2)
+        var = np.where(n > 0, (n * np.nan_to_num(sd) ** 2 + m * self.sd_days_late_**2) / (n + m), self.sd_days_late_**2)
         return n, mean, np.sqrt(np.maximum(var, 9.0))
 
     def predict_days(self, rows: pd.DataFrame) -> np.ndarray:

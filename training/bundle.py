@@ -14,7 +14,7 @@ import pandas as pd
 
 from features.build import build_features
 from features.labels import HORIZON_WEEKS
-from features.ledger import Ledger, to_date
+from features.ledger.ledger import Ledger, to_date
 from training.distribution import expected_days_within_horizon, quantile_days
 from training.explain import reasons as explain_reasons
 from training.models import DefaultModel, TimingModel
@@ -22,9 +22,23 @@ from training.preprocess import Preprocessor
 
 WEEK_COLUMNS = [f"p_pay_week_{k}" for k in range(1, HORIZON_WEEKS + 1)]
 SCORE_COLUMNS = [
-    "invoice_id", "customer_id", "as_of", "open_amount", "currency", "open_amount_base", "days_past_due",
-    "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90", *WEEK_COLUMNS, "p_pay_later",
-    "p_default", "expected_loss", "priority_rank", "reasons",
+    "invoice_id",
+    "customer_id",
+    "as_of",
+    "open_amount",
+    "currency",
+    "open_amount_base",
+    "days_past_due",
+    "expected_pay_date",
+    "pay_date_p10",
+    "pay_date_p50",
+    "pay_date_p90",
+    *WEEK_COLUMNS,
+    "p_pay_later",
+    "p_default",
+    "expected_loss",
+    "priority_rank",
+    "reasons",
 ]
 """The output contract of `payrisk score` (other tools read these columns)."""
 
@@ -55,27 +69,33 @@ class ScoringBundle:
         rows = build_features(ledger.as_of(cutoff), cutoff)
         return self.score_rows(rows, with_reasons=with_reasons)
 
-    def score_rows(self, rows: pd.DataFrame, with_reasons: bool = True,
-                   loss_given_default: float | None = None) -> pd.DataFrame:
+    def score_rows(
+        self, rows: pd.DataFrame, with_reasons: bool = True, loss_given_default: float | None = None
+    ) -> pd.DataFrame:
         """Scores for feature rows produced by `features.build.build_features`."""
         lgd = self.meta.get("loss_given_default", 1.0) if loss_given_default is None else loss_given_default
         matrix = self.preprocessor.transform(rows)
         proba = self.timing.predict_proba(rows, matrix)
         p_default = self.default.predict_proba(rows, matrix)
         as_of = pd.to_datetime(rows["as_of"]).to_numpy() if len(rows) else np.array([], dtype="datetime64[s]")
-        out = pd.DataFrame({
-            "invoice_id": rows["invoice_id"].to_numpy(),
-            "customer_id": rows["customer_id"].to_numpy(),
-            "as_of": as_of,
-            "open_amount": rows["open_amount"].to_numpy(dtype=np.float64),
-            "currency": rows["currency"].to_numpy(),
-            "open_amount_base": rows["open_amount_base"].to_numpy(dtype=np.float64).round(2),
-            "days_past_due": rows["days_past_due"].to_numpy(dtype=np.float64).astype(np.int64),
-        })
+        out = pd.DataFrame(
+            {
+                "invoice_id": rows["invoice_id"].to_numpy(),
+                "customer_id": rows["customer_id"].to_numpy(),
+                "as_of": as_of,
+                "open_amount": rows["open_amount"].to_numpy(dtype=np.float64),
+                "currency": rows["currency"].to_numpy(),
+                "open_amount_base": rows["open_amount_base"].to_numpy(dtype=np.float64).round(2),
+                "days_past_due": rows["days_past_due"].to_numpy(dtype=np.float64).astype(np.int64),
+            }
+        )
         day = np.timedelta64(1, "D")
-        for name, days in (("expected_pay_date", expected_days_within_horizon(proba)),
-                           ("pay_date_p10", quantile_days(proba, 0.1)), ("pay_date_p50", quantile_days(proba, 0.5)),
-                           ("pay_date_p90", quantile_days(proba, 0.9))):
+        for name, days in (
+            ("expected_pay_date", expected_days_within_horizon(proba)),
+            ("pay_date_p10", quantile_days(proba, 0.1)),
+            ("pay_date_p50", quantile_days(proba, 0.5)),
+            ("pay_date_p90", quantile_days(proba, 0.9)),
+        ):
             dates = as_of + np.where(np.isnan(days), 0, np.round(days)).astype(np.int64) * day
             out[name] = pd.Series(np.where(np.isnan(days), np.datetime64("NaT"), dates)).astype("datetime64[s]")
         for k, column in enumerate(WEEK_COLUMNS):
@@ -83,8 +103,13 @@ class ScoringBundle:
         out["p_pay_later"] = proba[:, HORIZON_WEEKS]
         out["p_default"] = p_default
         out["expected_loss"] = out["open_amount_base"] * p_default * lgd
-        order = np.lexsort((out["invoice_id"].to_numpy(dtype=str), -out["open_amount_base"].to_numpy(),
-                            -out["expected_loss"].to_numpy()))
+        order = np.lexsort(
+            (
+                out["invoice_id"].to_numpy(dtype=str),
+                -out["open_amount_base"].to_numpy(),
+                -out["expected_loss"].to_numpy(),
+            )
+        )
         rank = np.empty(len(out), dtype=np.int64)
         rank[order] = np.arange(1, len(out) + 1)
         out["priority_rank"] = rank

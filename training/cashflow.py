@@ -19,9 +19,16 @@ PORTFOLIO_CORRELATION = 0.15
 DRAWS = 400
 
 
-def simulate_weekly_cash(proba: np.ndarray, amount: np.ndarray, customer: np.ndarray, draws: int = DRAWS,
-                         seed: int = 0, customer_correlation: float = CUSTOMER_CORRELATION,
-                         portfolio_correlation: float = PORTFOLIO_CORRELATION, chunk: int = 50) -> np.ndarray:
+def simulate_weekly_cash(
+    proba: np.ndarray,
+    amount: np.ndarray,
+    customer: np.ndarray,
+    draws: int = DRAWS,
+    seed: int = 0,
+    customer_correlation: float = CUSTOMER_CORRELATION,
+    portfolio_correlation: float = PORTFOLIO_CORRELATION,
+    chunk: int = 50,
+) -> np.ndarray:
     """(draws, 13) simulated cash per week (base currency)."""
     rng = np.random.default_rng(seed)
     n = len(amount)
@@ -37,17 +44,21 @@ def simulate_weekly_cash(proba: np.ndarray, amount: np.ndarray, customer: np.nda
         portfolio = rng.standard_normal((size, 1))
         by_customer = rng.standard_normal((size, n_customers))[:, customer_code]
         noise = rng.standard_normal((size, n))
-        latent = (np.sqrt(portfolio_correlation) * portfolio + np.sqrt(customer_correlation) * by_customer
-                  + np.sqrt(own) * noise)
+        latent = (
+            np.sqrt(portfolio_correlation) * portfolio
+            + np.sqrt(customer_correlation) * by_customer
+            + np.sqrt(own) * noise
+        )
         u = norm.cdf(latent)  # (size, n) uniform marginals, correlated within customer
         week = (u[:, :, None] > cdf[None, :, :]).sum(axis=2)  # 0..12 = weeks 1..13, 13 = later
         for k in range(HORIZON_WEEKS):
-            cash[start:start + size, k] = ((week == k) * amount[None, :]).sum(axis=1)
+            cash[start : start + size, k] = ((week == k) * amount[None, :]).sum(axis=1)
     return cash
 
 
-def weekly_cash_forecast(scores: pd.DataFrame, weeks: int = HORIZON_WEEKS, group_by: str | None = None,
-                         draws: int = DRAWS, seed: int = 0) -> pd.DataFrame:
+def weekly_cash_forecast(
+    scores: pd.DataFrame, weeks: int = HORIZON_WEEKS, group_by: str | None = None, draws: int = DRAWS, seed: int = 0
+) -> pd.DataFrame:
     """week_start, week_end, expected_cash_base, p10/p50/p90_cash_base (optionally per group), plus the open book.
 
     Reconciles: sum of expected cash over the 13 weeks + expected 'later' = open amount, to the cent.
@@ -63,15 +74,17 @@ def weekly_cash_forecast(scores: pd.DataFrame, weeks: int = HORIZON_WEEKS, group
         expected = (proba[:, :HORIZON_WEEKS] * amount[:, None]).sum(axis=0)
         simulated = simulate_weekly_cash(proba, amount, part["customer_id"].to_numpy(), draws=draws, seed=seed)
         as_of = pd.Timestamp(scores["as_of"].iloc[0]) if len(scores) else pd.Timestamp("today").normalize()
-        frame = pd.DataFrame({
-            "week": np.arange(1, HORIZON_WEEKS + 1),
-            "week_start": [as_of + pd.Timedelta(days=7 * k + 1) for k in range(HORIZON_WEEKS)],
-            "week_end": [as_of + pd.Timedelta(days=7 * (k + 1)) for k in range(HORIZON_WEEKS)],
-            "expected_cash_base": expected.round(2),
-            "p10_cash_base": np.percentile(simulated, 10, axis=0).round(2),
-            "p50_cash_base": np.percentile(simulated, 50, axis=0).round(2),
-            "p90_cash_base": np.percentile(simulated, 90, axis=0).round(2),
-        }).iloc[:weeks]
+        frame = pd.DataFrame(
+            {
+                "week": np.arange(1, HORIZON_WEEKS + 1),
+                "week_start": [as_of + pd.Timedelta(days=7 * k + 1) for k in range(HORIZON_WEEKS)],
+                "week_end": [as_of + pd.Timedelta(days=7 * (k + 1)) for k in range(HORIZON_WEEKS)],
+                "expected_cash_base": expected.round(2),
+                "p10_cash_base": np.percentile(simulated, 10, axis=0).round(2),
+                "p50_cash_base": np.percentile(simulated, 50, axis=0).round(2),
+                "p90_cash_base": np.percentile(simulated, 90, axis=0).round(2),
+            }
+        ).iloc[:weeks]
         open_book = round(float(amount.sum()), 2)
         # what is not expected within the weeks shown, so that shown weeks + later = the open book to the cent
         frame["expected_later_base"] = round(open_book - float(frame["expected_cash_base"].sum()), 2)

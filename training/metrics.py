@@ -48,12 +48,16 @@ def reliability_curve(p: np.ndarray, y: np.ndarray, bins: int = 10) -> tuple[np.
 def default_metrics(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
     y = np.asarray(y, float)
     auc = float(roc_auc_score(y, p)) if len(np.unique(y)) > 1 else float("nan")
-    return {"default_auc": auc, "default_brier": float(np.mean((p - y) ** 2)),
-            "default_ece": expected_calibration_error(p, y)}
+    return {
+        "default_auc": auc,
+        "default_brier": float(np.mean((p - y) ** 2)),
+        "default_ece": expected_calibration_error(p, y),
+    }
 
 
-def timing_metrics(proba: np.ndarray, week_class: np.ndarray, predicted_days: np.ndarray,
-                   days_to_settle: np.ndarray) -> dict[str, float]:
+def timing_metrics(
+    proba: np.ndarray, week_class: np.ndarray, predicted_days: np.ndarray, days_to_settle: np.ndarray
+) -> dict[str, float]:
     in_horizon = ~np.isnan(days_to_settle) & (days_to_settle <= 7 * HORIZON_WEEKS) & ~np.isnan(predicted_days)
     error = np.abs(predicted_days[in_horizon] - days_to_settle[in_horizon])
     return {

@@ -65,12 +65,23 @@ class PlattCalibrator:
         return 1.0 / (1.0 + np.exp(-(self.a_ * _logit(np.asarray(p, dtype=np.float64)) + self.b_)))
 
 
-def _train(params: dict, x: np.ndarray, y: np.ndarray, x_valid: np.ndarray | None, y_valid: np.ndarray | None,
-           rounds: int, early_stopping: int, num_threads: int, names: list[str], categorical: list[int],
-           weight: np.ndarray | None = None) -> lgb.Booster:
+def _train(
+    params: dict,
+    x: np.ndarray,
+    y: np.ndarray,
+    x_valid: np.ndarray | None,
+    y_valid: np.ndarray | None,
+    rounds: int,
+    early_stopping: int,
+    num_threads: int,
+    names: list[str],
+    categorical: list[int],
+    weight: np.ndarray | None = None,
+) -> lgb.Booster:
     params = {**BASE_PARAMS, **params, "num_threads": num_threads}
-    train_set = lgb.Dataset(x, y, weight=weight, feature_name=names, categorical_feature=categorical,
-                            free_raw_data=True)
+    train_set = lgb.Dataset(
+        x, y, weight=weight, feature_name=names, categorical_feature=categorical, free_raw_data=True
+    )
     callbacks, valid_sets = [], []
     if x_valid is not None and len(x_valid) and len(np.unique(y_valid)) > 1:
         valid_sets = [lgb.Dataset(x_valid, y_valid, reference=train_set)]
@@ -81,8 +92,15 @@ def _train(params: dict, x: np.ndarray, y: np.ndarray, x_valid: np.ndarray | Non
 class TimingModel:
     """P(settled in week k after T), k = 1..13, and P(later or never), from a LightGBM hazard over week rows."""
 
-    def __init__(self, params: dict | None = None, rounds: int = 400, early_stopping: int = 30,
-                 num_threads: int = 2, negative_rate: float = 0.4, seed: int = 7):
+    def __init__(
+        self,
+        params: dict | None = None,
+        rounds: int = 400,
+        early_stopping: int = 30,
+        num_threads: int = 2,
+        negative_rate: float = 0.4,
+        seed: int = 7,
+    ):
         self.params = params
         self.rounds = rounds
         self.early_stopping = early_stopping
@@ -90,8 +108,14 @@ class TimingModel:
         self.negative_rate = negative_rate
         self.seed = seed
 
-    def fit(self, rows: pd.DataFrame, labels: pd.DataFrame, valid_rows: pd.DataFrame | None = None,
-            valid_labels: pd.DataFrame | None = None, preprocessor: Preprocessor | None = None) -> TimingModel:
+    def fit(
+        self,
+        rows: pd.DataFrame,
+        labels: pd.DataFrame,
+        valid_rows: pd.DataFrame | None = None,
+        valid_labels: pd.DataFrame | None = None,
+        preprocessor: Preprocessor | None = None,
+    ) -> TimingModel:
         """Week rows without an event are subsampled at `negative_rate` and weighted by 1/rate (unbiased, faster)."""
         self.preprocessor_ = preprocessor or Preprocessor().fit(rows)
         x, y = self._week_rows(rows, labels, self.negative_rate)
@@ -100,17 +124,28 @@ class TimingModel:
         if valid_rows is not None and len(valid_rows):
             x_valid, y_valid = self._week_rows(valid_rows, valid_labels)
         self.feature_names_ = self.preprocessor_.feature_names_ + WEEK_FEATURES
-        self.booster_ = _train(self.params or {}, x, y, x_valid, y_valid, self.rounds, self.early_stopping,
-                               self.num_threads, self.feature_names_, self.preprocessor_.categorical_indices_,
-                               weight)
+        self.booster_ = _train(
+            self.params or {},
+            x,
+            y,
+            x_valid,
+            y_valid,
+            self.rounds,
+            self.early_stopping,
+            self.num_threads,
+            self.feature_names_,
+            self.preprocessor_.categorical_indices_,
+            weight,
+        )
         self.calibrator_ = None
         if x_valid is not None and len(x_valid):
             raw = self.booster_.predict(x_valid, num_threads=self.num_threads)
             self.calibrator_ = PlattCalibrator().fit(raw, y_valid)
         return self
 
-    def _week_rows(self, rows: pd.DataFrame, labels: pd.DataFrame, negative_rate: float = 1.0
-                   ) -> tuple[np.ndarray, np.ndarray]:
+    def _week_rows(
+        self, rows: pd.DataFrame, labels: pd.DataFrame, negative_rate: float = 1.0
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Week rows (model matrix, event); rows without an event kept with probability `negative_rate`, drawn
         before the matrix is built so that the dropped rows never cost memory."""
         position, week_frame, event = expand_weeks(rows, labels)
@@ -119,8 +154,9 @@ class TimingModel:
             position, week_frame, event = position[keep], week_frame[keep], event[keep]
         return with_extra(self.preprocessor_.transform(rows), position, week_frame[WEEK_FEATURES]), event
 
-    def predict_hazard(self, rows: pd.DataFrame, matrix: np.ndarray | None = None,
-                       calibrated: bool = True) -> np.ndarray:
+    def predict_hazard(
+        self, rows: pd.DataFrame, matrix: np.ndarray | None = None, calibrated: bool = True
+    ) -> np.ndarray:
         """(n, 13) hazards: P(settled in week k | open at the start of week k)."""
         n = len(rows)
         if n == 0:
@@ -149,15 +185,20 @@ def hazards_to_distribution(hazard: np.ndarray) -> np.ndarray:
 class DefaultModel:
     """P(default): not settled by due + horizon days, or written off. Trained on complete default windows only."""
 
-    def __init__(self, params: dict | None = None, rounds: int = 400, early_stopping: int = 30,
-                 num_threads: int = 2):
+    def __init__(self, params: dict | None = None, rounds: int = 400, early_stopping: int = 30, num_threads: int = 2):
         self.params = params
         self.rounds = rounds
         self.early_stopping = early_stopping
         self.num_threads = num_threads
 
-    def fit(self, rows: pd.DataFrame, labels: pd.DataFrame, valid_rows: pd.DataFrame | None = None,
-            valid_labels: pd.DataFrame | None = None, preprocessor: Preprocessor | None = None) -> DefaultModel:
+    def fit(
+        self,
+        rows: pd.DataFrame,
+        labels: pd.DataFrame,
+        valid_rows: pd.DataFrame | None = None,
+        valid_labels: pd.DataFrame | None = None,
+        preprocessor: Preprocessor | None = None,
+    ) -> DefaultModel:
         self.preprocessor_ = preprocessor or Preprocessor().fit(rows)
         keep = ~labels["default_censored"].to_numpy()
         x = self.preprocessor_.transform(rows[keep])  # float32 matrix
@@ -168,12 +209,23 @@ class DefaultModel:
             x_valid = self.preprocessor_.transform(valid_rows[keep_valid])
             y_valid = valid_labels["default"].to_numpy()[keep_valid]
         self.feature_names_ = self.preprocessor_.feature_names_
-        self.booster_ = _train(self.params or {}, x, y, x_valid, y_valid, self.rounds, self.early_stopping,
-                               self.num_threads, self.feature_names_, self.preprocessor_.categorical_indices_)
+        self.booster_ = _train(
+            self.params or {},
+            x,
+            y,
+            x_valid,
+            y_valid,
+            self.rounds,
+            self.early_stopping,
+            self.num_threads,
+            self.feature_names_,
+            self.preprocessor_.categorical_indices_,
+        )
         self.calibrator_ = None
         if x_valid is not None and len(x_valid):
-            self.calibrator_ = PlattCalibrator().fit(self.booster_.predict(x_valid, num_threads=self.num_threads),
-                                                     y_valid)
+            self.calibrator_ = PlattCalibrator().fit(
+                self.booster_.predict(x_valid, num_threads=self.num_threads), y_valid
+            )
         return self
 
     def predict_proba(self, rows: pd.DataFrame, matrix: np.ndarray | None = None) -> np.ndarray:

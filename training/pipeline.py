@@ -17,7 +17,7 @@ import pandas as pd
 
 from features.build import build_features
 from features.labels import HORIZON_WEEKS
-from features.ledger import Ledger, to_date
+from features.ledger.ledger import Ledger, to_date
 from training import registry
 from training.backtest import CutoffResult, band_coverage, evaluate_cutoff, summary_table
 from training.train import TrainConfig, fit_bundle
@@ -44,8 +44,15 @@ def config_from_meta(meta: dict) -> TrainConfig:
     return TrainConfig(**{k: v for k, v in meta.get("config", {}).items() if k in names})
 
 
-def train_and_register(ledger: Ledger, as_of: object, config: TrainConfig, model_name: str, tracking_uri: str,
-                       holdout: bool = True, progress=print) -> TrainOutcome:
+def train_and_register(
+    ledger: Ledger,
+    as_of: object,
+    config: TrainConfig,
+    model_name: str,
+    tracking_uri: str,
+    holdout: bool = True,
+    progress=print,
+) -> TrainOutcome:
     from training.plots import write_plots
 
     as_of = to_date(as_of)
@@ -73,10 +80,21 @@ def train_and_register(ledger: Ledger, as_of: object, config: TrainConfig, model
             result.cash.to_csv(Path(tmp) / "holdout_cash_by_week.csv", index=False)
             artifacts += [Path(tmp) / "holdout_table.csv", Path(tmp) / "holdout_cash_by_week.csv"]
         params = {k: v for k, v in asdict(config).items()}
-        tags = {"ledger_fingerprint": bundle.meta["ledger_fingerprint"], "as_of": str(as_of.date()),
-                "holdout_spec": spec, "features": ",".join(bundle.meta["features"])}
-        run_id, version = registry.log_bundle(bundle, rows if len(rows) else build_features(known, known.known_until),
-                                              model_name, metrics, params, tags, artifacts)
+        tags = {
+            "ledger_fingerprint": bundle.meta["ledger_fingerprint"],
+            "as_of": str(as_of.date()),
+            "holdout_spec": spec,
+            "features": ",".join(bundle.meta["features"]),
+        }
+        run_id, version = registry.log_bundle(
+            bundle,
+            rows if len(rows) else build_features(known, known.known_until),
+            model_name,
+            metrics,
+            params,
+            tags,
+            artifacts,
+        )
     is_champion = False
     if registry.champion_version(model_name) is None:
         registry.set_champion(model_name, version, "first model: no champion existed")
@@ -88,8 +106,15 @@ def _holdout_metrics(metrics: dict[str, float]) -> dict[str, float]:
     return {k: metrics.get(f"holdout_model_{k}") for k in PROMOTION_METRICS}
 
 
-def promote(model_name: str, candidate: str, tracking_uri: str, ledger: Ledger | None = None,
-            force: bool = False, reason: str | None = None, cache_dir: Path | None = None) -> dict:
+def promote(
+    model_name: str,
+    candidate: str,
+    tracking_uri: str,
+    ledger: Ledger | None = None,
+    force: bool = False,
+    reason: str | None = None,
+    cache_dir: Path | None = None,
+) -> dict:
     """Move the champion alias to `candidate` if it beats the champion on the same holdout (or if forced)."""
     registry.configure(tracking_uri)
     champion = registry.champion_version(model_name)
@@ -112,8 +137,10 @@ def promote(model_name: str, candidate: str, tracking_uri: str, ledger: Ledger |
         decision["comparison"] = "both measured on the same holdout"
     else:
         if ledger is None:
-            raise ValueError("the champion was measured on another holdout: pass --ledger so its configuration is "
-                             "retrained and measured on the candidate's holdout")
+            raise ValueError(
+                "the champion was measured on another holdout: pass --ledger so its configuration is "
+                "retrained and measured on the candidate's holdout"
+            )
         spec = json.loads(candidate_tags["holdout_spec"])
         champion_bundle = registry.load_bundle(champion, model_name, cache_dir or Path("models"))
         as_of = to_date(candidate_tags["as_of"])

@@ -7,10 +7,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-from training.backtest import CutoffResult  # noqa: E402
+from training.backtest import CutoffResult
 
 
 def reliability_plot(result: CutoffResult, path: Path) -> Path:
@@ -61,8 +61,10 @@ def importance_plot(importance: pd.DataFrame, path: Path, top: int = 20) -> Path
 def write_plots(results: list[CutoffResult], directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     last = results[-1]
-    paths = [reliability_plot(last, directory / "reliability_default.png"),
-             cash_plot(last, directory / "cash_forecast_vs_actual.png")]
+    paths = [
+        reliability_plot(last, directory / "reliability_default.png"),
+        cash_plot(last, directory / "cash_forecast_vs_actual.png"),
+    ]
     if last.importance is not None:
         paths.append(importance_plot(last.importance, directory / "feature_importance.png"))
     return paths

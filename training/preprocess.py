@@ -59,5 +59,5 @@ def with_extra(matrix: np.ndarray, position: np.ndarray, extra: pd.DataFrame) ->
     """Rows of `matrix` repeated by `position`, with the `extra` columns appended (float32)."""
     out = np.empty((len(position), matrix.shape[1] + extra.shape[1]), dtype=np.float32)
     out[:, : matrix.shape[1]] = matrix[position]
-    out[:, matrix.shape[1]:] = extra.to_numpy(dtype=np.float32)
+    out[:, matrix.shape[1] :] = extra.to_numpy(dtype=np.float32)
     return out

@@ -51,8 +51,16 @@ def configure(tracking_uri: str) -> None:
     mlflow.set_registry_uri(tracking_uri)
 
 
-def log_bundle(bundle: ScoringBundle, example_rows: pd.DataFrame, model_name: str, metrics: dict[str, float],
-               params: dict, tags: dict, artifacts: list[Path], experiment: str = "payrisk") -> tuple[str, str]:
+def log_bundle(
+    bundle: ScoringBundle,
+    example_rows: pd.DataFrame,
+    model_name: str,
+    metrics: dict[str, float],
+    params: dict,
+    tags: dict,
+    artifacts: list[Path],
+    experiment: str = "payrisk",
+) -> tuple[str, str]:
     """Log params, metrics, plots and the bundle as one pyfunc model; register it. Returns (run_id, version)."""
     import mlflow
     from mlflow.models import infer_signature
@@ -64,19 +72,26 @@ def log_bundle(bundle: ScoringBundle, example_rows: pd.DataFrame, model_name: st
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if pd.notna(v)})
         for path in artifacts:
             mlflow.log_artifact(str(path))
-        mlflow.log_dict({"features": bundle.meta["features"], "meta": {k: v for k, v in bundle.meta.items()
-                                                                       if k != "features"}}, "bundle_meta.json")
+        mlflow.log_dict(
+            {"features": bundle.meta["features"], "meta": {k: v for k, v in bundle.meta.items() if k != "features"}},
+            "bundle_meta.json",
+        )
         with tempfile.TemporaryDirectory() as tmp:
             bundle_path = bundle.save(Path(tmp) / BUNDLE_FILE)
             # the dates stay datetimes in the signature: build_features rows are accepted as they are, and the
             # scoring server parses ISO date strings of a JSON request into datetimes by this signature
             example = example_rows.head(5).copy()
-            output = bundle.score_rows(example).astype({c: "str" for c in (
-                "as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90")})
+            output = bundle.score_rows(example).astype(
+                {c: "str" for c in ("as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90")}
+            )
             info = mlflow.pyfunc.log_model(
-                name="model", python_model=PaymentRiskPyfunc.build(), artifacts={"bundle": str(bundle_path)},
-                signature=infer_signature(example, output[SCORE_COLUMNS]), input_example=example,
-                registered_model_name=model_name)
+                name="model",
+                python_model=PaymentRiskPyfunc.build(),
+                artifacts={"bundle": str(bundle_path)},
+                signature=infer_signature(example, output[SCORE_COLUMNS]),
+                input_example=example,
+                registered_model_name=model_name,
+            )
         version = str(info.registered_model_version)
     return run.info.run_id, version
 
@@ -123,7 +138,7 @@ def resolve(reference: str | None, model_name: str, cache_dir: Path) -> tuple[Pa
     if reference is None or reference.startswith("@"):
         alias = (reference or f"@{CHAMPION}")[1:]
     elif reference.startswith("models:/"):
-        path = reference[len("models:/"):].rstrip("/")
+        path = reference[len("models:/") :].rstrip("/")
         if "@" in path:
             model_name, alias = path.split("@", 1)
         elif "/" in path:
@@ -133,8 +148,11 @@ def resolve(reference: str | None, model_name: str, cache_dir: Path) -> tuple[Pa
     else:
         version = reference
     try:
-        mv = (client().get_model_version_by_alias(model_name, alias) if alias is not None
-              else client().get_model_version(model_name, version))
+        mv = (
+            client().get_model_version_by_alias(model_name, alias)
+            if alias is not None
+            else client().get_model_version(model_name, version)
+        )
     except MlflowException as exc:
         what = f"'{alias}' model" if alias is not None else f"version {version}"
         raise LookupError(f"no {what} in the registry '{model_name}': run 'payrisk train' first") from exc

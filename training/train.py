@@ -15,7 +15,7 @@ import pandas as pd
 
 from features.build import build_features
 from features.labels import build_labels
-from features.ledger import Ledger, to_date
+from features.ledger.ledger import Ledger, to_date
 from features.snapshots import as_of_grid
 from training.bundle import ScoringBundle
 from training.models import DefaultModel, TimingModel
@@ -71,31 +71,45 @@ def _split_by_date(dates: pd.Series, share: float) -> np.ndarray:
     return (dates >= cut).to_numpy()
 
 
-def fit_bundle(ledger: Ledger, as_of: object, config: TrainConfig | None = None,
-               data: TrainingData | None = None) -> ScoringBundle:
+def fit_bundle(
+    ledger: Ledger, as_of: object, config: TrainConfig | None = None, data: TrainingData | None = None
+) -> ScoringBundle:
     """Train both models as of `as_of`; the bundle's meta records what it was trained on."""
     config = config or TrainConfig()
     cutoff = to_date(as_of)
     data = data or training_data(ledger, cutoff, config)
     rows, labels = data.rows, data.labels
     if rows.empty:
-        raise ValueError(f"no invoice was open on any as-of date in the {config.window_days} days before "
-                         f"{cutoff.date()}: nothing to train on")
+        raise ValueError(
+            f"no invoice was open on any as-of date in the {config.window_days} days before "
+            f"{cutoff.date()}: nothing to train on"
+        )
     started = time.perf_counter()
     preprocessor = Preprocessor().fit(rows)
     later = _split_by_date(rows["as_of"], config.valid_share)
-    timing = TimingModel(config.timing_params, config.rounds, config.early_stopping, config.num_threads,
-                         config.timing_negative_rate, config.seed).fit(
-        rows[~later], labels[~later], rows[later], labels[later], preprocessor=preprocessor)
+    timing = TimingModel(
+        config.timing_params,
+        config.rounds,
+        config.early_stopping,
+        config.num_threads,
+        config.timing_negative_rate,
+        config.seed,
+    ).fit(rows[~later], labels[~later], rows[later], labels[later], preprocessor=preprocessor)
     complete = ~labels["default_censored"].to_numpy()
     if not complete.any():
-        raise ValueError(f"no snapshot before {cutoff.date()} has a complete default window "
-                         f"(due + {ledger.default_days} days): the ledger's history is too short to learn defaults")
+        raise ValueError(
+            f"no snapshot before {cutoff.date()} has a complete default window "
+            f"(due + {ledger.default_days} days): the ledger's history is too short to learn defaults"
+        )
     default_later = np.zeros(len(rows), dtype=bool)
     default_later[complete] = _split_by_date(rows.loc[complete, "as_of"], config.valid_share)
     default = DefaultModel(config.default_params, config.rounds, config.early_stopping, config.num_threads).fit(
-        rows[~default_later], labels[~default_later], rows[default_later], labels[default_later],
-        preprocessor=preprocessor)
+        rows[~default_later],
+        labels[~default_later],
+        rows[default_later],
+        labels[default_later],
+        preprocessor=preprocessor,
+    )
     meta = {
         "trained_as_of": str(cutoff.date()),
         "ledger_fingerprint": ledger.as_of(cutoff).fingerprint(),
@@ -110,7 +124,8 @@ def fit_bundle(ledger: Ledger, as_of: object, config: TrainConfig | None = None,
         "default_rows": int(complete.sum()),
         "default_training_slice_end": str(pd.Timestamp(rows.loc[complete & ~default_later, "as_of"].max()).date()),
         "default_calibration_slice_start": str(pd.Timestamp(rows.loc[default_later, "as_of"].min()).date())
-        if default_later.any() else None,
+        if default_later.any()
+        else None,
         "timing_trees": timing.booster_.num_trees(),
         "default_trees": default.booster_.num_trees(),
         "feature_seconds": round(data.seconds, 2),

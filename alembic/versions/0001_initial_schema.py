@@ -29,8 +29,9 @@ def _pk(table: str, *columns: str) -> sa.PrimaryKeyConstraint:
 
 
 def _fk(table: str, column: str, parent: str, parent_column: str, **kwargs) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint([column], [f"{parent}.{parent_column}"],
-                                   name=op.f(f"fk_{table}_{column}_{parent}"), **kwargs)
+    return sa.ForeignKeyConstraint(
+        [column], [f"{parent}.{parent_column}"], name=op.f(f"fk_{table}_{column}_{parent}"), **kwargs
+    )
 
 
 def _index(table: str, column: str) -> None:
@@ -71,26 +72,40 @@ def _ledger_tables() -> None:
     )
     _index("invoices", "customer_id")
     children = {
-        "payments": [sa.Column("payment_id", sa.Text(), nullable=False),
-                     sa.Column("payment_date", sa.Date(), nullable=False),
-                     sa.Column("amount", MONEY, nullable=False)],
-        "adjustments": [sa.Column("adjustment_id", sa.Text(), nullable=False),
-                        sa.Column("date", sa.Date(), nullable=False),
-                        sa.Column("amount", MONEY, nullable=False),
-                        sa.Column("kind", sa.Text(), nullable=False)],
-        "disputes": [sa.Column("dispute_id", sa.Text(), nullable=False),
-                     sa.Column("opened_date", sa.Date(), nullable=False),
-                     sa.Column("resolved_date", sa.Date(), nullable=True),
-                     sa.Column("reason", sa.Text(), nullable=True)],
-        "promises": [sa.Column("promise_id", sa.Text(), nullable=False),
-                     sa.Column("created_date", sa.Date(), nullable=False),
-                     sa.Column("promised_date", sa.Date(), nullable=False),
-                     sa.Column("amount", MONEY, nullable=True)],
+        "payments": [
+            sa.Column("payment_id", sa.Text(), nullable=False),
+            sa.Column("payment_date", sa.Date(), nullable=False),
+            sa.Column("amount", MONEY, nullable=False),
+        ],
+        "adjustments": [
+            sa.Column("adjustment_id", sa.Text(), nullable=False),
+            sa.Column("date", sa.Date(), nullable=False),
+            sa.Column("amount", MONEY, nullable=False),
+            sa.Column("kind", sa.Text(), nullable=False),
+        ],
+        "disputes": [
+            sa.Column("dispute_id", sa.Text(), nullable=False),
+            sa.Column("opened_date", sa.Date(), nullable=False),
+            sa.Column("resolved_date", sa.Date(), nullable=True),
+            sa.Column("reason", sa.Text(), nullable=True),
+        ],
+        "promises": [
+            sa.Column("promise_id", sa.Text(), nullable=False),
+            sa.Column("created_date", sa.Date(), nullable=False),
+            sa.Column("promised_date", sa.Date(), nullable=False),
+            sa.Column("amount", MONEY, nullable=True),
+        ],
     }
     for table, columns in children.items():
         key, *rest = columns
-        op.create_table(table, key, sa.Column("invoice_id", sa.Text(), nullable=False), *rest,
-                        _fk(table, "invoice_id", "invoices", "invoice_id"), _pk(table, key.name))
+        op.create_table(
+            table,
+            key,
+            sa.Column("invoice_id", sa.Text(), nullable=False),
+            *rest,
+            _fk(table, "invoice_id", "invoices", "invoice_id"),
+            _pk(table, key.name),
+        )
         _index(table, "invoice_id")
 
 
@@ -225,6 +240,19 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
         op.execute("DROP FUNCTION IF EXISTS audit_log_append_only()")
-    for table in ("scores", "scoring_runs", "activities", "ledger_state", "audit_log", "api_keys", "promises",
-                  "disputes", "adjustments", "payments", "invoices", "fx_rates", "customers"):
+    for table in (
+        "scores",
+        "scoring_runs",
+        "activities",
+        "ledger_state",
+        "audit_log",
+        "api_keys",
+        "promises",
+        "disputes",
+        "adjustments",
+        "payments",
+        "invoices",
+        "fx_rates",
+        "customers",
+    ):
         op.drop_table(table)

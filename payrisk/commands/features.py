@@ -19,7 +19,7 @@ from rich.table import Table
 from features.engine import build
 from features.errors import LedgerError
 from features.labels import build_labels
-from features.ledger import Ledger, to_date
+from features.ledger.ledger import Ledger, to_date
 from features.snapshots import as_of_grid
 
 OUTPUT_SUFFIXES = (".parquet", ".csv")
@@ -29,12 +29,19 @@ def features(
     ledger: Annotated[Path, typer.Option("--ledger", help="Ledger directory (validated on load).")],
     as_of: Annotated[str, typer.Option("--as-of", help="As-of date T (YYYY-MM-DD): features use facts <= T.")],
     out: Annotated[Path, typer.Option("--out", help="Output file: .parquet or .csv.")],
-    train_window: Annotated[int | None, typer.Option(
-        "--train-window", min=1, help="Training rows: as-of dates every --every days over this many days "
-                                      "ending at --as-of.")] = None,
+    train_window: Annotated[
+        int | None,
+        typer.Option(
+            "--train-window",
+            min=1,
+            help="Training rows: as-of dates every --every days over this many days ending at --as-of.",
+        ),
+    ] = None,
     every: Annotated[int, typer.Option("--every", min=1, help="Days between as-of dates of the grid.")] = 7,
-    labels: Annotated[bool | None, typer.Option(
-        "--labels/--no-labels", help="Add the label columns (default: on with --train-window).")] = None,
+    labels: Annotated[
+        bool | None,
+        typer.Option("--labels/--no-labels", help="Add the label columns (default: on with --train-window)."),
+    ] = None,
 ) -> None:
     """Build one row per (invoice open at the end of T, T) with every feature (and labels), and write it."""
     console = Console()
@@ -82,5 +89,7 @@ def features(
     summary.add_row("write", f"{finished - built:.2f} s")
     console.print(summary)
     if dates[-1] > book.known_until:
-        console.print(f"[yellow]note[/yellow]: --as-of is after the last fact of the ledger "
-                      f"({book.known_until.date()})", highlight=False)
+        console.print(
+            f"[yellow]note[/yellow]: --as-of is after the last fact of the ledger ({book.known_until.date()})",
+            highlight=False,
+        )

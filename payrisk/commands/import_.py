@@ -10,13 +10,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from features.errors import MappingError
-from features.importer import ImportReport, import_exports
+from features.importer.pipeline import ImportReport, import_exports
 
 
 def import_ledger(
-    mapping: Path = typer.Option(..., "--mapping", help="TOML mapping file (see docs/mapping.md)."),  # noqa: B008
-    sources: list[Path] = typer.Argument(..., help="Export files or directories holding them."),  # noqa: B008
-    out: Path = typer.Option(..., "--out", help="Ledger directory to write the contract CSVs into."),  # noqa: B008
+    mapping: Path = typer.Option(..., "--mapping", help="TOML mapping file (see docs/mapping.md)."),
+    sources: list[Path] = typer.Argument(..., help="Export files or directories holding them."),
+    out: Path = typer.Option(..., "--out", help="Ledger directory to write the contract CSVs into."),
 ) -> None:
     """Import ERP/AR exports into a ledger directory, as the mapping says. Exit 2 if the mapping does not fit."""
     console = Console()
@@ -36,8 +36,14 @@ def print_report(report: ImportReport, console: Console) -> None:
     for count in report.sources:
         written = ", ".join(f"{n:,} {table}" for table, n in count.written.items()) or "0"
         reasons = "; ".join(f"{n:,} {reason}" for reason, n in count.filtered.items())
-        sources.add_row(escape(count.file), count.table, f"{count.rows_read:,}", written,
-                        f"{count.rows_filtered:,}", escape(reasons))
+        sources.add_row(
+            escape(count.file),
+            count.table,
+            f"{count.rows_read:,}",
+            written,
+            f"{count.rows_filtered:,}",
+            escape(reasons),
+        )
     console.print(sources)
     tables = Table(title=f"Ledger written to {report.out_dir}")
     tables.add_column("table")

@@ -13,11 +13,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from payrisk.settings import Settings
+from serving.settings import Settings
 
 keys_app = typer.Typer(help="API keys of the payrisk service.", no_args_is_help=True)
-DatabaseOption = Annotated[str | None, typer.Option(
-    "--database-url", help="SQLAlchemy URL of the store (default: PAYRISK_DATABASE_URL, else data_dir/payrisk.db).")]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url", help="SQLAlchemy URL of the store (default: PAYRISK_DATABASE_URL, else data_dir/payrisk.db)."
+    ),
+]
 
 
 def _session(database_url: str | None):
@@ -52,8 +56,10 @@ def keys_create(
             err.print(f"[red]error[/red]: {exc}")
             raise typer.Exit(2) from exc
         session.commit()
-        err.print(f"created key {row.id} ({row.role}{', collector ' + row.collector_id if row.collector_id else ''}) "
-                  "- shown only now, store it:")
+        err.print(
+            f"created key {row.id} ({row.role}{', collector ' + row.collector_id if row.collector_id else ''}) "
+            "- shown only now, store it:"
+        )
     typer.echo(key)
 
 
@@ -66,13 +72,22 @@ def keys_list(database_url: DatabaseOption = None) -> None:
         table.add_column(column)
     with _session(database_url) as session:
         for row in list_keys(session):
-            table.add_row(str(row.id), row.name, row.role, row.collector_id or "", row.key_prefix,
-                          f"{row.created_at:%Y-%m-%d %H:%M}", f"{row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "")
+            table.add_row(
+                str(row.id),
+                row.name,
+                row.role,
+                row.collector_id or "",
+                row.key_prefix,
+                f"{row.created_at:%Y-%m-%d %H:%M}",
+                f"{row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "",
+            )
     Console().print(table)
 
 
-def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see `payrisk keys list`).")],
-                database_url: DatabaseOption = None) -> None:
+def keys_revoke(
+    key_id: Annotated[int, typer.Argument(help="The key's id (see `payrisk keys list`).")],
+    database_url: DatabaseOption = None,
+) -> None:
     """Revoke an API key."""
     from serving.store.keys import revoke_key
 

@@ -12,20 +12,20 @@ from rich.console import Console
 from rich.table import Table
 
 from features.errors import LedgerError
-from features.ledger import Ledger, to_date
-from payrisk.settings import get_settings
+from features.ledger.ledger import Ledger, to_date
+from serving.settings import get_settings
 
 console = Console()
-DATE_COLUMNS = ("as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90", "week_start",
-                "week_end")
+DATE_COLUMNS = ("as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90", "week_start", "week_end")
 
 
 def _load(ledger_dir: Path) -> Ledger:
     settings = get_settings()
     try:
         with console.status(f"loading and validating {ledger_dir} ..."):
-            return Ledger.load(ledger_dir, base_currency=settings.base_currency,
-                               default_days=settings.default_horizon_days)
+            return Ledger.load(
+                ledger_dir, base_currency=settings.base_currency, default_days=settings.default_horizon_days
+            )
     except LedgerError as exc:
         console.print(f"[red]error[/red]: {exc}")
         raise typer.Exit(1) from exc
@@ -72,14 +72,18 @@ def print_table(table: pd.DataFrame, title: str) -> None:
     for column in table.columns:
         out.add_column(str(column), justify="right")
     for metric, row in table.iterrows():
-        out.add_row(str(metric), *[("yes" if v else "NO") if isinstance(v, (bool, np.bool_)) else f"{v:.4f}"
-                                   for v in row])
+        out.add_row(
+            str(metric), *[("yes" if v else "NO") if isinstance(v, (bool, np.bool_)) else f"{v:.4f}" for v in row]
+        )
     console.print(out)
 
 
-def train(ledger: Path = typer.Option(..., "--ledger"), as_of: str = typer.Option(..., "--as-of", help="YYYY-MM-DD, or 'latest'"),
-          holdout: bool = typer.Option(True, "--holdout/--no-holdout", help="Measure out of time first."),
-          window_days: int = typer.Option(364, "--window-days")) -> None:
+def train(
+    ledger: Path = typer.Option(..., "--ledger"),
+    as_of: str = typer.Option(..., "--as-of", help="YYYY-MM-DD, or 'latest'"),
+    holdout: bool = typer.Option(True, "--holdout/--no-holdout", help="Measure out of time first."),
+    window_days: int = typer.Option(364, "--window-days"),
+) -> None:
     """Train both models as of a date, log to MLflow, register as payment-risk (champion if none exists)."""
     from training.pipeline import train_and_register
     from training.train import TrainConfig
@@ -91,30 +95,52 @@ def train(ledger: Path = typer.Option(..., "--ledger"), as_of: str = typer.Optio
     outcome = train_and_register(data, _as_of(data, as_of), config, name, uri, holdout=holdout, progress=console.print)
     if not outcome.table.empty:
         print_table(outcome.table, f"Holdout (trained {outcome.holdout.cutoff.date()}, 13 weeks after)")
-    console.print(f"registered {name} version {outcome.version} (run {outcome.run_id})"
-                  f"{' as champion' if outcome.champion else ''} in {time.perf_counter() - started:.0f} s")
+    console.print(
+        f"registered {name} version {outcome.version} (run {outcome.run_id})"
+        f"{' as champion' if outcome.champion else ''} in {time.perf_counter() - started:.0f} s"
+    )
 
 
-def score(ledger: Path = typer.Option(..., "--ledger"), as_of: str = typer.Option(..., "--as-of", help="YYYY-MM-DD, or 'latest'"),
-          out: Path = typer.Option(..., "--out"), model: str | None = typer.Option(None, "--model"),
-          reasons: bool = typer.Option(True, "--reasons/--no-reasons")) -> None:
+def score(
+    ledger: Path = typer.Option(..., "--ledger"),
+    as_of: str = typer.Option(..., "--as-of", help="YYYY-MM-DD, or 'latest'"),
+    out: Path = typer.Option(..., "--out"),
+    model: str | None = typer.Option(None, "--model"),
+    reasons: bool = typer.Option(True, "--reasons/--no-reasons"),
+) -> None:
     """Score every invoice open at the end of the as-of date (one row each; the columns are a contract)."""
     data = _load(ledger)
     bundle = _bundle(model)
     started = time.perf_counter()
     scores = bundle.score(data, _as_of(data, as_of), with_reasons=reasons)
     _write(scores, out)
-    console.print(f"scored {len(scores):,} open invoices with model {bundle.version} in "
-                  f"{time.perf_counter() - started:.1f} s -> {out}")
-    top = scores.nsmallest(10, "priority_rank")[["priority_rank", "invoice_id", "customer_id", "open_amount_base",
-                                                 "days_past_due", "p_default", "expected_pay_date", "reasons"]]
+    console.print(
+        f"scored {len(scores):,} open invoices with model {bundle.version} in "
+        f"{time.perf_counter() - started:.1f} s -> {out}"
+    )
+    top = scores.nsmallest(10, "priority_rank")[
+        [
+            "priority_rank",
+            "invoice_id",
+            "customer_id",
+            "open_amount_base",
+            "days_past_due",
+            "p_default",
+            "expected_pay_date",
+            "reasons",
+        ]
+    ]
     console.print(top.to_string(index=False))
 
 
-def forecast(ledger: Path = typer.Option(..., "--ledger"), as_of: str = typer.Option(..., "--as-of", help="YYYY-MM-DD, or 'latest'"),
-             weeks: int = typer.Option(13, "--weeks"), out: Path = typer.Option(..., "--out"),
-             group_by: str | None = typer.Option(None, "--group-by", help="currency, segment or collector"),
-             model: str | None = typer.Option(None, "--model")) -> None:
+def forecast(
+    ledger: Path = typer.Option(..., "--ledger"),
+    as_of: str = typer.Option(..., "--as-of", help="YYYY-MM-DD, or 'latest'"),
+    weeks: int = typer.Option(13, "--weeks"),
+    out: Path = typer.Option(..., "--out"),
+    group_by: str | None = typer.Option(None, "--group-by", help="currency, segment or collector"),
+    model: str | None = typer.Option(None, "--model"),
+) -> None:
     """Expected cash by week with P10/P50/P90 bands, in base currency."""
     from training.cashflow import weekly_cash_forecast
 
@@ -131,11 +157,14 @@ def forecast(ledger: Path = typer.Option(..., "--ledger"), as_of: str = typer.Op
     console.print(table.drop(columns=["open_amount_base"]).to_string(index=False))
 
 
-def backtest(ledger: Path = typer.Option(..., "--ledger"),
-             cutoffs: str | None = typer.Option(None, "--cutoffs", help="D1,D2,... (default: 3 cutoffs, 8 weeks "
-                                                "apart, whose outcomes are fully known)"),
-             out: Path = typer.Option(Path("data/backtest"), "--out"),
-             log: bool = typer.Option(True, "--log/--no-log", help="Log the backtest as an MLflow run.")) -> None:
+def backtest(
+    ledger: Path = typer.Option(..., "--ledger"),
+    cutoffs: str | None = typer.Option(
+        None, "--cutoffs", help="D1,D2,... (default: 3 cutoffs, 8 weeks apart, whose outcomes are fully known)"
+    ),
+    out: Path = typer.Option(Path("data/backtest"), "--out"),
+    log: bool = typer.Option(True, "--log/--no-log", help="Log the backtest as an MLflow run."),
+) -> None:
     """Train at each cutoff on its past only; compare model and baselines on the next 13 weeks."""
     from training.backtest import backtest as run_backtest
     from training.backtest import band_coverage, default_cutoffs, summary_table
@@ -145,8 +174,12 @@ def backtest(ledger: Path = typer.Option(..., "--ledger"),
     data = _load(ledger)
     dates = [to_date(c) for c in cutoffs.split(",")] if cutoffs else default_cutoffs(data)
     console.print(f"cutoffs: {', '.join(str(d.date()) for d in dates)}")
-    results = run_backtest(data, dates, TrainConfig(num_threads=get_settings().num_threads),
-                           progress=lambda r: console.print(f"  cutoff {r.cutoff.date()}: {r.counts}"))
+    results = run_backtest(
+        data,
+        dates,
+        TrainConfig(num_threads=get_settings().num_threads),
+        progress=lambda r: console.print(f"  cutoff {r.cutoff.date()}: {r.counts}"),
+    )
     table = summary_table(results)
     cold = summary_table(results, cold_start=True)
     coverage = band_coverage(results)
@@ -179,16 +212,20 @@ def backtest(ledger: Path = typer.Option(..., "--ledger"),
                 mlflow.log_artifact(str(path))
 
 
-def promote(candidate: str = typer.Option(..., "--candidate", help="Registry version to promote."),
-            ledger: Path | None = typer.Option(None, "--ledger"),
-            force: bool = typer.Option(False, "--force"), reason: str | None = typer.Option(None, "--reason")) -> None:
+def promote(
+    candidate: str = typer.Option(..., "--candidate", help="Registry version to promote."),
+    ledger: Path | None = typer.Option(None, "--ledger"),
+    force: bool = typer.Option(False, "--force"),
+    reason: str | None = typer.Option(None, "--reason"),
+) -> None:
     """Move the champion alias to the candidate if it beats the champion on the same holdout (or --force)."""
     from training.pipeline import promote as run_promote
 
     uri, name = _tracking()
     try:
-        decision = run_promote(name, candidate, uri, _load(ledger) if ledger else None, force, reason,
-                               get_settings().models_dir)
+        decision = run_promote(
+            name, candidate, uri, _load(ledger) if ledger else None, force, reason, get_settings().models_dir
+        )
     except ValueError as exc:
         console.print(f"[red]error[/red]: {exc}")
         raise typer.Exit(2) from exc

@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from features.simulate import simulate as simulate_ledger
-from features.simulate import write_ledger
+from features.simulator.simulate import simulate as simulate_ledger
+from features.simulator.simulate import write_ledger
 
 
 def simulate(
@@ -30,8 +30,9 @@ def simulate(
     try:
         started = time.perf_counter()
         with console.status(f"simulating {customers:,} customers over {months} months ..."):
-            tables = simulate_ledger(customers=customers, months=months, seed=seed, start=start,
-                                     base_currency=base_currency)
+            tables = simulate_ledger(
+                customers=customers, months=months, seed=seed, start=start, base_currency=base_currency
+            )
         simulated = time.perf_counter()
         with console.status(f"writing {fmt} files to {out} ..."):
             paths = write_ledger(tables, out, fmt=fmt)
@@ -46,8 +47,14 @@ def simulate(
     summary.add_column("size", justify="right")
     for name, path in paths.items():
         summary.add_row(path.name, f"{len(tables[name]):,}", f"{path.stat().st_size / 1e6:,.1f} MB")
-    summary.add_row("total", f"{sum(len(t) for t in tables.values()):,}",
-                    f"{sum(p.stat().st_size for p in paths.values()) / 1e6:,.1f} MB", style="bold")
+    summary.add_row(
+        "total",
+        f"{sum(len(t) for t in tables.values()):,}",
+        f"{sum(p.stat().st_size for p in paths.values()) / 1e6:,.1f} MB",
+        style="bold",
+    )
     console.print(summary)
-    console.print(f"simulated in {simulated - started:.1f} s, written in {finished - simulated:.1f} s "
-                  f"({finished - started:.1f} s in all)")
+    console.print(
+        f"simulated in {simulated - started:.1f} s, written in {finished - simulated:.1f} s "
+        f"({finished - started:.1f} s in all)"
+    )

@@ -3,8 +3,10 @@ command line.
 
 `load` validates a ledger directory with the rules of `payrisk validate` (together with what the store already holds)
 and upserts every table in ONE transaction, audited as `cli:<user>`; a ledger with errors is rejected whole.
-`score-all` runs and stores a scoring run exactly as POST /v1/scoring-runs does (serving.scoring_runs), with the model
-the service would load (serving.scoring_service.ModelHolder). The store is PAYRISK_DATABASE_URL (default the SQLite
+`score-all` runs and stores a scoring run exactly as POST /v1/scoring-runs does (serving.services.scoring_runs), with
+the model
+the service would load (serving.services.scoring_service.ModelHolder). The store is PAYRISK_DATABASE_URL (default the
+SQLite
 file in PAYRISK_DATA_DIR), migrated first if needed.
 """
 
@@ -20,11 +22,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from payrisk.settings import Settings
+from serving.settings import Settings
 
 store_app = typer.Typer(help="The service store: load a ledger, store a scoring run.", no_args_is_help=True)
-DatabaseOption = Annotated[str | None, typer.Option(
-    "--database-url", help="SQLAlchemy URL of the store (default: PAYRISK_DATABASE_URL, else data_dir/payrisk.db).")]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url", help="SQLAlchemy URL of the store (default: PAYRISK_DATABASE_URL, else data_dir/payrisk.db)."
+    ),
+]
 SHOWN_PROBLEMS = 50
 
 
@@ -50,9 +56,9 @@ def read_ledger_files(directory: Path) -> tuple[dict, dict[str, str]]:
 
     Raises LedgerError if the directory or a required file is missing, or a file cannot be read.
     """
-    from features.contract import TABLES
     from features.errors import LedgerError, Problem
-    from features.io import find_table_file, read_raw_table
+    from features.ledger.contract import TABLES
+    from features.ledger.io import find_table_file, read_raw_table
 
     if not directory.is_dir():
         raise LedgerError(f"{directory}: not a directory; a ledger is a directory of CSV or Parquet files")
@@ -61,8 +67,16 @@ def read_ledger_files(directory: Path) -> tuple[dict, dict[str, str]]:
         path = find_table_file(directory, name)
         if path is None:
             if not table.optional:
-                missing.append(Problem(f"{name}.csv", None, None, None, f"required file '{name}.csv' (or "
-                                       f"'{name}.parquet') is missing in {directory}", rule="missing_file"))
+                missing.append(
+                    Problem(
+                        f"{name}.csv",
+                        None,
+                        None,
+                        None,
+                        f"required file '{name}.csv' (or '{name}.parquet') is missing in {directory}",
+                        rule="missing_file",
+                    )
+                )
             continue
         batches[name], file_names[name] = read_raw_table(path), path.name
     if missing:
@@ -71,14 +85,15 @@ def read_ledger_files(directory: Path) -> tuple[dict, dict[str, str]]:
 
 
 def store_load(
-    ledger: Annotated[Path, typer.Option("--ledger", help="Ledger directory (CSV or Parquet files named after the "
-                                                          "contract tables).")],
+    ledger: Annotated[
+        Path, typer.Option("--ledger", help="Ledger directory (CSV or Parquet files named after the contract tables).")
+    ],
     database_url: DatabaseOption = None,
 ) -> None:
     """Validate a ledger directory and upsert every table into the store, in one transaction (or not at all)."""
     from features.errors import LedgerError
-    from serving.store.ledger_rows import BatchRejected
-    from serving.store.ledger_sync import sync_tables
+    from serving.store.ledger.rows import BatchRejected
+    from serving.store.ledger.sync import sync_tables
 
     settings = Settings()
     console, err = Console(), Console(stderr=True)
@@ -102,27 +117,31 @@ def store_load(
     for column in ("table", "rows", "inserted", "updated", "unchanged"):
         table.add_column(column, justify="left" if column == "table" else "right")
     for counts in result.tables:
-        table.add_row(counts.table, f"{counts.received:,}", f"{counts.inserted:,}", f"{counts.updated:,}",
-                      f"{counts.unchanged:,}")
+        table.add_row(
+            counts.table, f"{counts.received:,}", f"{counts.inserted:,}", f"{counts.updated:,}", f"{counts.unchanged:,}"
+        )
     console.print(table)
     for problem in result.warnings[:SHOWN_PROBLEMS]:
         console.print(f"[yellow]{escape(str(problem))}[/yellow]", highlight=False, soft_wrap=True)
     total = sum(c.received for c in result.tables)
-    console.print(f"{total:,} rows in {seconds:.1f} s ({len(result.warnings):,} warning(s)), audited as "
-                  f"{_cli_actor().name}", soft_wrap=True)
+    console.print(
+        f"{total:,} rows in {seconds:.1f} s ({len(result.warnings):,} warning(s)), audited as {_cli_actor().name}",
+        soft_wrap=True,
+    )
 
 
 def store_score_all(
-    as_of: Annotated[str, typer.Option("--as-of", help="YYYY-MM-DD, or 'latest' for the ledger's last fact "
-                                                       "date.")] = "latest",
+    as_of: Annotated[
+        str, typer.Option("--as-of", help="YYYY-MM-DD, or 'latest' for the ledger's last fact date.")
+    ] = "latest",
     database_url: DatabaseOption = None,
 ) -> None:
     """Score the open book as of a date with the champion (or PAYRISK_MODEL) and store the run, as
     POST /v1/scoring-runs does."""
     from features.errors import LedgerError
-    from serving.scoring_runs import ScoringRunFailed, run_scoring, scoring_date
-    from serving.scoring_service import ModelHolder
-    from serving.store.ledger_io import load_ledger
+    from serving.services.scoring_runs import ScoringRunFailed, run_scoring, scoring_date
+    from serving.services.scoring_service import ModelHolder
+    from serving.store.ledger.io import load_ledger
 
     settings = Settings()
     console, err = Console(), Console(stderr=True)
@@ -132,12 +151,14 @@ def store_score_all(
         with sessions() as session:
             try:
                 with console.status("loading the ledger from the store ..."):
-                    ledger = load_ledger(session, base_currency=settings.base_currency,
-                                         default_days=settings.default_horizon_days)
+                    ledger = load_ledger(
+                        session, base_currency=settings.base_currency, default_days=settings.default_horizon_days
+                    )
                 cutoff = scoring_date(ledger, as_of)
             except LedgerError as exc:
-                err.print(f"[red]error[/red]: {escape(str(exc))} (load a ledger first: payrisk store load)",
-                          soft_wrap=True)
+                err.print(
+                    f"[red]error[/red]: {escape(str(exc))} (load a ledger first: payrisk store load)", soft_wrap=True
+                )
                 raise typer.Exit(1) from exc
             with console.status("loading the model ..."):
                 holder = ModelHolder(settings)
@@ -152,9 +173,11 @@ def store_score_all(
                 raise typer.Exit(1) from exc
     finally:
         sessions.kw["bind"].dispose()
-    console.print(f"scoring run {run.id}: {run.row_count:,} open invoices as of {run.as_of} with model "
-                  f"{run.model_version} (ledger {run.ledger_fingerprint}) in {time.perf_counter() - started:.1f} s",
-                  soft_wrap=True)
+    console.print(
+        f"scoring run {run.id}: {run.row_count:,} open invoices as of {run.as_of} with model "
+        f"{run.model_version} (ledger {run.ledger_fingerprint}) in {time.perf_counter() - started:.1f} s",
+        soft_wrap=True,
+    )
 
 
 def _print_problems(console: Console, message: str, problems: list) -> None:

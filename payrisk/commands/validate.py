@@ -11,18 +11,19 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from features.contract import TABLES
 from features.errors import LedgerError
-from features.io import ROW_COLUMN
-from features.validate import REASON_COLUMN, ValidationReport, validate_dir
+from features.ledger.contract import TABLES
+from features.ledger.io import ROW_COLUMN
+from features.ledger.validate import REASON_COLUMN, ValidationReport, validate_dir
 
 SHOWN_PROBLEMS = 50
 
 
 def validate(
     ledger: Annotated[Path, typer.Argument(help="Ledger directory (CSV or Parquet files named after the tables).")],
-    quarantine: Annotated[Path | None, typer.Option(
-        "--quarantine", help="Write rejected rows (with a reason) and the valid rest here.")] = None,
+    quarantine: Annotated[
+        Path | None, typer.Option("--quarantine", help="Write rejected rows (with a reason) and the valid rest here.")
+    ] = None,
     base_currency: Annotated[str, typer.Option("--base-currency")] = "USD",
     show: Annotated[int, typer.Option("--show", help="How many problems to list before the summary.")] = SHOWN_PROBLEMS,
 ) -> None:
@@ -30,8 +31,7 @@ def validate(
     console = Console()
     if quarantine is not None and quarantine.resolve() == ledger.resolve():
         # writing DIR/<table>.csv there would overwrite the ledger's own files with the rejected rows
-        raise typer.BadParameter("the quarantine directory must not be the ledger directory",
-                                 param_hint="--quarantine")
+        raise typer.BadParameter("the quarantine directory must not be the ledger directory", param_hint="--quarantine")
     try:
         with console.status(f"validating {escape(str(ledger))} ..."):
             report = validate_dir(ledger, base_currency=base_currency)

@@ -12,16 +12,17 @@ from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 
 from features.errors import LedgerError
-from features.ledger import Ledger
-from payrisk.settings import Settings
-from serving.ledger_index import LedgerView
+from features.ledger.ledger import Ledger
+from serving.services.ledger_index import LedgerView
+from serving.settings import Settings
 from serving.store.audit import Actor
 from serving.store.keys import authenticate
-from serving.store.ledger_io import ledger_revision, load_ledger
+from serving.store.ledger.io import ledger_revision, load_ledger
 
 API_KEY_HEADER = "X-API-Key"
-api_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False,
-                              description="An API key made by `payrisk keys create` or POST /v1/keys.")
+api_key_header = APIKeyHeader(
+    name=API_KEY_HEADER, auto_error=False, description="An API key made by `payrisk keys create` or POST /v1/keys."
+)
 
 
 def get_settings(request: Request) -> Settings:
@@ -42,12 +43,14 @@ SessionDep = Annotated[Session, Depends(get_session)]
 def get_actor(session: SessionDep, key: Annotated[str | None, Security(api_key_header)]) -> Actor:
     """The caller, from the X-API-Key header: 401 without a key or with an unknown or revoked one."""
     if not key:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"missing {API_KEY_HEADER} header",
-                            headers={"WWW-Authenticate": "ApiKey"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, f"missing {API_KEY_HEADER} header", headers={"WWW-Authenticate": "ApiKey"}
+        )
     row = authenticate(session, key)
     if row is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or revoked API key",
-                            headers={"WWW-Authenticate": "ApiKey"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "invalid or revoked API key", headers={"WWW-Authenticate": "ApiKey"}
+        )
     return Actor(row.id, row.name, row.role, row.collector_id)
 
 
@@ -60,8 +63,9 @@ def require(*roles: str) -> Callable[[Actor], Actor]:
 
     def check(actor: CurrentActor) -> Actor:
         if actor.role not in allowed:
-            raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                f"role '{actor.role}' may not do this; allowed: {', '.join(sorted(allowed))}")
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"role '{actor.role}' may not do this; allowed: {', '.join(sorted(allowed))}"
+            )
         return actor
 
     check.allowed_roles = allowed  # read by the tests that check every route's roles
@@ -76,7 +80,8 @@ CollectorActor = Annotated[Actor, Depends(require("collector"))]
 
 class LedgerCache:
     """The Ledger loaded from the store, reloaded only when the store's ledger revision changes; with it, what is
-    derived from it once per revision (the per-customer index, fingerprints: serving.ledger_index.LedgerView)."""
+    derived from it once per revision (the per-customer index, fingerprints:
+    serving.services.ledger_index.LedgerView)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -87,8 +92,9 @@ class LedgerCache:
         revision = ledger_revision(session)
         with self._lock:
             if self._view is None or self._view.revision != revision:
-                ledger = load_ledger(session, base_currency=settings.base_currency,
-                                     default_days=settings.default_horizon_days)
+                ledger = load_ledger(
+                    session, base_currency=settings.base_currency, default_days=settings.default_horizon_days
+                )
                 self._view = LedgerView(revision, ledger)
             return self._view
 

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from serving.api.schemas.common import ProblemPublic, Rejected
 from serving.store.activities import ActivityRejected
-from serving.store.ledger_rows import BatchRejected
+from serving.store.ledger.rows import BatchRejected
 
 
 def _rejected(message: str, problems) -> JSONResponse:

@@ -17,14 +17,24 @@ from sqlalchemy.orm import Session
 from features.errors import Problem
 from serving.store import audit
 from serving.store.engine import write_lock
-from serving.store.ledger_apply import bump_revision
-from serving.store.ledger_io import ACTIVITY_PROMISE_PREFIX
-from serving.store.ledger_rows import BatchRejected, records_frame
-from serving.store.ledger_sync import validate_batch
+from serving.store.ledger.apply import bump_revision
+from serving.store.ledger.io import ACTIVITY_PROMISE_PREFIX
+from serving.store.ledger.rows import BatchRejected, records_frame
+from serving.store.ledger.sync import validate_batch
 from serving.store.models import Activity, Customer, Invoice
 
-ACTIVITY_COLUMNS = ["activity_id", "customer_id", "invoice_id", "collector_id", "kind", "date", "note",
-                    "promised_date", "amount", "created_at"]
+ACTIVITY_COLUMNS = [
+    "activity_id",
+    "customer_id",
+    "invoice_id",
+    "collector_id",
+    "kind",
+    "date",
+    "note",
+    "promised_date",
+    "amount",
+    "created_at",
+]
 
 
 @dataclass(frozen=True)
@@ -53,21 +63,29 @@ def customer_collector(session: Session, customer_id: str) -> tuple[bool, str | 
     return (row is not None, row[0] if row else None)
 
 
-def record_activity(session: Session, new: NewActivity, actor: audit.Actor,
-                    base_currency: str = "USD") -> Activity:
+def record_activity(session: Session, new: NewActivity, actor: audit.Actor, base_currency: str = "USD") -> Activity:
     """Check and store one activity (audited, committed). Raises ActivityRejected naming each bad field."""
     with write_lock(session, ledger=new.kind == "promise"):
         try:
             _check(session, new, base_currency)
-            activity = Activity(customer_id=new.customer_id, invoice_id=new.invoice_id, collector_id=new.collector_id,
-                                kind=new.kind, date=new.date, note=new.note, promised_date=new.promised_date,
-                                amount=new.amount, created_by_key_id=actor.key_id)
+            activity = Activity(
+                customer_id=new.customer_id,
+                invoice_id=new.invoice_id,
+                collector_id=new.collector_id,
+                kind=new.kind,
+                date=new.date,
+                note=new.note,
+                promised_date=new.promised_date,
+                amount=new.amount,
+                created_by_key_id=actor.key_id,
+            )
             session.add(activity)
             session.flush()
             if new.kind == "promise":
                 bump_revision(session)
-            audit.record(session, actor, "activity.create", "activity", str(activity.activity_id),
-                         after=activity_dict(activity))
+            audit.record(
+                session, actor, "activity.create", "activity", str(activity.activity_id), after=activity_dict(activity)
+            )
             session.commit()
         except BaseException:
             session.rollback()
@@ -80,37 +98,73 @@ def _check(session: Session, new: NewActivity, base_currency: str) -> None:
     if new.invoice_id is not None:
         owner = session.execute(select(Invoice.customer_id).where(Invoice.invoice_id == new.invoice_id)).first()
         if owner is None:
-            problems.append(Problem("activity", None, "invoice_id", new.invoice_id, "no invoices row has this invoice_id",
-                                    rule="orphan"))
+            problems.append(
+                Problem(
+                    "activity", None, "invoice_id", new.invoice_id, "no invoices row has this invoice_id", rule="orphan"
+                )
+            )
         elif owner[0] != new.customer_id:
-            problems.append(Problem("activity", None, "invoice_id", new.invoice_id,
-                                    f"the invoice belongs to customer {owner[0]}, not {new.customer_id}",
-                                    rule="invoice_customer"))
+            problems.append(
+                Problem(
+                    "activity",
+                    None,
+                    "invoice_id",
+                    new.invoice_id,
+                    f"the invoice belongs to customer {owner[0]}, not {new.customer_id}",
+                    rule="invoice_customer",
+                )
+            )
     if new.kind == "promise":
         for name in ("invoice_id", "promised_date"):
             if getattr(new, name) is None:
-                problems.append(Problem("activity", None, name, "", f"'{name}' is required for a promise to pay",
-                                        rule="required_empty"))
+                problems.append(
+                    Problem(
+                        "activity", None, name, "", f"'{name}' is required for a promise to pay", rule="required_empty"
+                    )
+                )
     elif new.promised_date is not None or new.amount is not None:
-        problems.append(Problem("activity", None, "promised_date", None,
-                                "only a promise to pay has a promised date and amount", rule="not_a_promise"))
+        problems.append(
+            Problem(
+                "activity",
+                None,
+                "promised_date",
+                None,
+                "only a promise to pay has a promised date and amount",
+                rule="not_a_promise",
+            )
+        )
     if problems:
         raise ActivityRejected(problems)
     if new.kind == "promise":
-        row = {"promise_id": f"{ACTIVITY_PROMISE_PREFIX}new", "invoice_id": new.invoice_id,
-               "created_date": new.date.isoformat(), "promised_date": new.promised_date.isoformat(),
-               "amount": "" if new.amount is None else str(new.amount)}
+        row = {
+            "promise_id": f"{ACTIVITY_PROMISE_PREFIX}new",
+            "invoice_id": new.invoice_id,
+            "created_date": new.date.isoformat(),
+            "promised_date": new.promised_date.isoformat(),
+            "amount": "" if new.amount is None else str(new.amount),
+        }
         try:
-            validate_batch(session.connection(), "promises", records_frame([row], "activity"), "activity",
-                           base_currency)
+            validate_batch(
+                session.connection(), "promises", records_frame([row], "activity"), "activity", base_currency
+            )
         except BatchRejected as exc:
             fields = {"created_date": "date"}  # the promise row's columns, named as the activity's fields
-            raise ActivityRejected([replace(p, file="activity", row=None, column=fields.get(p.column, p.column))
-                                    for p in exc.problems if p.severity == "error"]) from exc
+            raise ActivityRejected(
+                [
+                    replace(p, file="activity", row=None, column=fields.get(p.column, p.column))
+                    for p in exc.problems
+                    if p.severity == "error"
+                ]
+            ) from exc
 
 
-def list_activities(session: Session, customer_id: str | None = None, accounts_of: str | None = None,
-                    limit: int = 100, after_id: int = 0) -> list[Activity]:
+def list_activities(
+    session: Session,
+    customer_id: str | None = None,
+    accounts_of: str | None = None,
+    limit: int = 100,
+    after_id: int = 0,
+) -> list[Activity]:
     """Activities in id order after `after_id`: of one customer, and/or on the accounts a collector now owns."""
     statement = select(Activity).where(Activity.activity_id > after_id).order_by(Activity.activity_id).limit(limit)
     if customer_id is not None:

@@ -23,11 +23,26 @@ class Actor:
     collector_id: str | None = None
 
 
-def record(session: Session, actor: Actor, action: str, entity: str, entity_id: str | None = None,
-           before: Any = None, after: Any = None) -> AuditEntry:
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: str | None = None,
+    before: Any = None,
+    after: Any = None,
+) -> AuditEntry:
     """Add an audit entry to the session's transaction (it commits or rolls back with the change it describes)."""
-    entry = AuditEntry(actor_key_id=actor.key_id, actor_name=actor.name, role=actor.role, action=action,
-                       entity=entity, entity_id=entity_id, before=jsonable(before), after=jsonable(after))
+    entry = AuditEntry(
+        actor_key_id=actor.key_id,
+        actor_name=actor.name,
+        role=actor.role,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        before=jsonable(before),
+        after=jsonable(after),
+    )
     session.add(entry)
     return entry
 

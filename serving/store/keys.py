@@ -24,8 +24,9 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "backslashreplace")).hexdigest()
 
 
-def create_key(session: Session, role: str, name: str, actor: audit.Actor,
-               collector_id: str | None = None) -> tuple[ApiKey, str]:
+def create_key(
+    session: Session, role: str, name: str, actor: audit.Actor, collector_id: str | None = None
+) -> tuple[ApiKey, str]:
     """Add a new key to the session (audited; the caller commits). Returns the row and the key, shown only now."""
     if role not in ROLES:
         raise KeyRequestError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
@@ -34,8 +35,14 @@ def create_key(session: Session, role: str, name: str, actor: audit.Actor,
     if role != "collector" and collector_id:
         raise KeyRequestError("only collector keys carry a collector id")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(name=name, role=role, key_hash=hash_key(key), key_prefix=key[:10], collector_id=collector_id,
-                 created_at=utcnow())
+    row = ApiKey(
+        name=name,
+        role=role,
+        key_hash=hash_key(key),
+        key_prefix=key[:10],
+        collector_id=collector_id,
+        created_at=utcnow(),
+    )
     session.add(row)
     session.flush()
     audit.record(session, actor, "key.create", "api_key", str(row.id), after=public_key(row))
@@ -71,5 +78,12 @@ def list_keys(session: Session) -> list[ApiKey]:
 
 def public_key(row: ApiKey) -> dict:
     """What may be shown of a key: never its hash."""
-    return {"id": row.id, "name": row.name, "role": row.role, "collector_id": row.collector_id,
-            "key_prefix": row.key_prefix, "created_at": row.created_at, "revoked_at": row.revoked_at}
+    return {
+        "id": row.id,
+        "name": row.name,
+        "role": row.role,
+        "collector_id": row.collector_id,
+        "key_prefix": row.key_prefix,
+        "created_at": row.created_at,
+        "revoked_at": row.revoked_at,
+    }

@@ -1,7 +1,7 @@
 """Every store table, importable from one place (Alembic's target metadata is `Base.metadata`)."""
 
 from serving.store.base import Base
-from serving.store.ledger_tables import (
+from serving.store.schema.ledger import (
     LEDGER_MODELS,
     TABLE_KEYS,
     Adjustment,
@@ -12,7 +12,7 @@ from serving.store.ledger_tables import (
     Payment,
     Promise,
 )
-from serving.store.service_tables import (
+from serving.store.schema.service import (
     ACTIVITY_KINDS,
     ROLES,
     SCORE_COLUMNS,
@@ -25,7 +25,23 @@ from serving.store.service_tables import (
 )
 
 __all__ = [
-    "ACTIVITY_KINDS", "LEDGER_MODELS", "ROLES", "SCORE_COLUMNS", "TABLE_KEYS", "Activity", "Adjustment", "ApiKey",
-    "AuditEntry", "Base", "Customer", "Dispute", "FxRate", "Invoice", "LedgerState", "Payment", "Promise", "Score",
+    "ACTIVITY_KINDS",
+    "LEDGER_MODELS",
+    "ROLES",
+    "SCORE_COLUMNS",
+    "TABLE_KEYS",
+    "Activity",
+    "Adjustment",
+    "ApiKey",
+    "AuditEntry",
+    "Base",
+    "Customer",
+    "Dispute",
+    "FxRate",
+    "Invoice",
+    "LedgerState",
+    "Payment",
+    "Promise",
+    "Score",
     "ScoringRun",
 ]

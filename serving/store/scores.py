@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from features.contract import DATE_DTYPE
+from features.ledger.contract import DATE_DTYPE
 from serving.store import audit
 from serving.store.engine import write_lock
 from serving.store.models import SCORE_COLUMNS, Score, ScoringRun
@@ -40,11 +40,18 @@ def check_scores(scores: pd.DataFrame) -> None:
         raise ScoresInvalid("scores have more than one row for an invoice")
 
 
-def start_run(session: Session, as_of: dt.date, model_version: str, fingerprint: str,
-              actor: audit.Actor) -> ScoringRun:
+def start_run(session: Session, as_of: dt.date, model_version: str, fingerprint: str, actor: audit.Actor) -> ScoringRun:
     """Record that a run started (committed, so a failed run leaves its trace)."""
-    run = ScoringRun(as_of=as_of, model_version=model_version, ledger_fingerprint=fingerprint, status="running",
-                     started_at=utcnow(), row_count=0, created_by=actor.name, created_by_key_id=actor.key_id)
+    run = ScoringRun(
+        as_of=as_of,
+        model_version=model_version,
+        ledger_fingerprint=fingerprint,
+        status="running",
+        started_at=utcnow(),
+        row_count=0,
+        created_by=actor.name,
+        created_by_key_id=actor.key_id,
+    )
     with write_lock(session):
         session.add(run)
         session.commit()
@@ -57,10 +64,9 @@ def finish_run(session: Session, run: ScoringRun, scores: pd.DataFrame, actor: a
     rows = score_rows(scores, run.id)
     with write_lock(session):
         for start in range(0, len(rows), INSERT_CHUNK):
-            session.execute(insert(Score), rows[start:start + INSERT_CHUNK])
+            session.execute(insert(Score), rows[start : start + INSERT_CHUNK])
         run.status, run.row_count, run.finished_at = "succeeded", len(rows), utcnow()
-        audit.record(session, actor, "scoring_run.create", "scoring_run", str(run.id),
-                     after=run_summary(run, scores))
+        audit.record(session, actor, "scoring_run.create", "scoring_run", str(run.id), after=run_summary(run, scores))
         session.commit()
     return run
 
@@ -76,9 +82,14 @@ def fail_run(session: Session, run: ScoringRun, error: str, actor: audit.Actor) 
 
 
 def run_summary(run: ScoringRun, scores: pd.DataFrame) -> dict:
-    return {"as_of": run.as_of, "model_version": run.model_version, "ledger_fingerprint": run.ledger_fingerprint,
-            "rows": len(scores), "open_amount_base": float(scores["open_amount_base"].sum()),
-            "expected_loss": float(scores["expected_loss"].sum())}
+    return {
+        "as_of": run.as_of,
+        "model_version": run.model_version,
+        "ledger_fingerprint": run.ledger_fingerprint,
+        "rows": len(scores),
+        "open_amount_base": float(scores["open_amount_base"].sum()),
+        "expected_loss": float(scores["expected_loss"].sum()),
+    }
 
 
 def score_rows(scores: pd.DataFrame, run_id: int) -> list[dict]:

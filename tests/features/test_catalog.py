@@ -15,7 +15,7 @@ from features.catalog import (
     WEEK_FEATURE_DOCS,
     markdown_table,
 )
-from features.ledger import Ledger
+from features.ledger.ledger import Ledger
 from features.weeks import WEEK_FEATURES, expand_weeks
 from tests.ledgers import tiny_tables
 
@@ -53,11 +53,12 @@ def test_every_entry_has_a_unit_and_a_meaning():
 def test_model_features_leave_out_the_context_columns():
     assert set(CONTEXT_ONLY) <= set(SNAPSHOT_FEATURES)
     assert set(CATEGORICAL) <= set(MODEL_FEATURES)
-    assert MODEL_FEATURES == [name for name in SNAPSHOT_FEATURES if name not in CONTEXT_ONLY]
+    assert [name for name in SNAPSHOT_FEATURES if name not in CONTEXT_ONLY] == MODEL_FEATURES
 
 
 def test_docs_features_md_is_the_generated_table():
     assert DOCS.read_text(encoding="utf-8") == markdown_table(), (
-        "docs/features.md is stale: run `python -m features.catalog > docs/features.md`")
+        "docs/features.md is stale: run `python -m features.catalog > docs/features.md`"
+    )
     for name in [*SNAPSHOT_FEATURES, *WEEK_FEATURE_DOCS]:
         assert f"| `{name}` |" in markdown_table()

@@ -105,8 +105,9 @@ def test_quarantine_writes_rejects_and_valid_rest(tmp_path):
         # nothing silently dropped: every original row is in exactly one of the two files, cells as written
         data = rejected.drop(columns=["row", "reason"]).rename(columns={"reason_original": "reason"})
         together = pd.concat([valid, data[valid.columns]]).sort_values(list(valid.columns))
-        pd.testing.assert_frame_equal(together.reset_index(drop=True),
-                                      original.sort_values(list(valid.columns)).reset_index(drop=True))
+        pd.testing.assert_frame_equal(
+            together.reset_index(drop=True), original.sort_values(list(valid.columns)).reset_index(drop=True)
+        )
         # the row numbers point at the original file (header = row 1)
         for row, record in zip(rejected["row"].astype(int), data.to_dict("records"), strict=True):
             assert original.iloc[row - 2].to_dict() == {k: record[k] for k in original.columns}
@@ -127,8 +128,9 @@ def test_quarantine_of_a_valid_ledger(tmp_path):
     quarantine = tmp_path / "quarantine"
     result = run(write_tables(tiny_tables(), tmp_path / "ledger"), "--quarantine", quarantine)
     assert result.exit_code == 0, result.output
-    assert all(kept == rows_in and quarantined == 0 for rows_in, kept, quarantined in
-               rows_table(result.output).values())
+    assert all(
+        kept == rows_in and quarantined == 0 for rows_in, kept, quarantined in rows_table(result.output).values()
+    )
     assert pd.read_csv(quarantine / "payments.csv").empty  # header only: no stale rejects survive
     assert run(quarantine / "valid").exit_code == 0
 
@@ -181,12 +183,16 @@ def test_not_a_directory_exits_1(tmp_path):
 def test_console_script(tmp_path):
     good = write_tables(tiny_tables(), tmp_path / "good")
     bad = write_tables(faulty_tables(), tmp_path / "bad")
-    ok = subprocess.run([str(PAYRISK), "validate", str(good)], capture_output=True, text=True, timeout=120,
-                        check=False)
+    ok = subprocess.run([str(PAYRISK), "validate", str(good)], capture_output=True, text=True, timeout=120, check=False)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "0 error(s), 0 warning(s)" in ok.stdout
-    failed = subprocess.run([str(PAYRISK), "validate", str(bad), "--quarantine", str(tmp_path / "q")],
-                            capture_output=True, text=True, timeout=120, check=False)
+    failed = subprocess.run(
+        [str(PAYRISK), "validate", str(bad), "--quarantine", str(tmp_path / "q")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "error: payments.csv, row 4, column payment_date" in failed.stdout
     assert (tmp_path / "q" / "valid" / "invoices.csv").exists()

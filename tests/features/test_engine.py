@@ -10,10 +10,10 @@ from typer.testing import CliRunner
 from features.build import ID_COLUMNS, build_features
 from features.catalog import SNAPSHOT_FEATURES
 from features.engine import LocalEngine, build, partition_by_customer
-from features.io import ROW_COLUMN
 from features.labels import build_labels
-from features.ledger import Ledger
-from features.simulate import simulate, write_ledger
+from features.ledger.io import ROW_COLUMN
+from features.ledger.ledger import Ledger
+from features.simulator.simulate import simulate, write_ledger
 from features.snapshots import as_of_grid
 from payrisk.commands.features import features
 from tests.features.test_leakage import assert_same_rows
@@ -94,8 +94,9 @@ def cli() -> typer.Typer:
 def test_command_writes_scoring_rows(tmp_path):
     ledger_dir = write_tables(tiny_tables(), tmp_path / "ledger")
     out = tmp_path / "rows.parquet"
-    result = CliRunner().invoke(cli(), ["features", "--ledger", str(ledger_dir), "--as-of", "2024-03-01",
-                                        "--out", str(out)])
+    result = CliRunner().invoke(
+        cli(), ["features", "--ledger", str(ledger_dir), "--as-of", "2024-03-01", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     rows = pd.read_parquet(out)
     assert list(rows.columns) == ID_COLUMNS + list(SNAPSHOT_FEATURES)  # no labels when scoring
@@ -110,8 +111,22 @@ def test_command_writes_training_rows_with_labels(tmp_path, tables):
     out = tmp_path / "train.csv"
     loaded = Ledger.load(ledger_dir)
     end = loaded.known_until.strftime("%Y-%m-%d")
-    result = CliRunner().invoke(cli(), ["features", "--ledger", str(ledger_dir), "--as-of", end,
-                                        "--train-window", "56", "--every", "14", "--out", str(out)])
+    result = CliRunner().invoke(
+        cli(),
+        [
+            "features",
+            "--ledger",
+            str(ledger_dir),
+            "--as-of",
+            end,
+            "--train-window",
+            "56",
+            "--every",
+            "14",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = pd.read_csv(out, parse_dates=["as_of"])
     grid = as_of_grid(loaded.known_until - pd.Timedelta(days=56), loaded.known_until, 14)
@@ -122,8 +137,21 @@ def test_command_writes_training_rows_with_labels(tmp_path, tables):
     assert len(rows) == len(expected)
     assert rows["week_class"].isna().sum() == labels["week_class"].isna().sum()
     # --no-labels
-    result = CliRunner().invoke(cli(), ["features", "--ledger", str(ledger_dir), "--as-of", end,
-                                        "--train-window", "14", "--no-labels", "--out", str(out)])
+    result = CliRunner().invoke(
+        cli(),
+        [
+            "features",
+            "--ledger",
+            str(ledger_dir),
+            "--as-of",
+            end,
+            "--train-window",
+            "14",
+            "--no-labels",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "week_class" not in pd.read_csv(out, nrows=1).columns
 
@@ -133,15 +161,15 @@ def test_command_exits_1_on_an_invalid_ledger(tmp_path):
     broken["payments"][0]["invoice_id"] = "NO_SUCH_INVOICE"
     ledger_dir = write_tables(broken, tmp_path / "ledger")
     out = tmp_path / "rows.csv"
-    result = CliRunner().invoke(cli(), ["features", "--ledger", str(ledger_dir), "--as-of", "2024-03-01",
-                                        "--out", str(out)])
+    result = CliRunner().invoke(
+        cli(), ["features", "--ledger", str(ledger_dir), "--as-of", "2024-03-01", "--out", str(out)]
+    )
     assert result.exit_code == 1
     assert "error" in result.output and "payrisk validate" in result.output
     assert not out.exists()
 
 
-@pytest.mark.parametrize(("args", "hint"), [(["--out", "rows.json"], "--out"),
-                                            (["--as-of", "not a date"], "--as-of")])
+@pytest.mark.parametrize(("args", "hint"), [(["--out", "rows.json"], "--out"), (["--as-of", "not a date"], "--as-of")])
 def test_command_rejects_bad_options(tmp_path, args, hint):
     ledger_dir = write_tables(tiny_tables(), tmp_path / "ledger")
     options = {"--ledger": str(ledger_dir), "--as-of": "2024-03-01", "--out": str(tmp_path / "rows.csv")}

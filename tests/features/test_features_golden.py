@@ -40,7 +40,7 @@ import pytest
 
 from features.build import ID_COLUMNS, build_features
 from features.catalog import SNAPSHOT_FEATURES
-from features.ledger import Ledger
+from features.ledger.ledger import Ledger
 
 T1, T2 = "2024-03-20", "2024-04-20"
 NAN = float("nan")
@@ -48,18 +48,48 @@ MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 
 
 def _inv(invoice_id, customer_id, invoice_date, due_date, amount, currency="USD"):
-    return {"invoice_id": invoice_id, "customer_id": customer_id, "invoice_date": invoice_date,
-            "due_date": due_date, "amount": amount, "currency": currency}
+    return {
+        "invoice_id": invoice_id,
+        "customer_id": customer_id,
+        "invoice_date": invoice_date,
+        "due_date": due_date,
+        "amount": amount,
+        "currency": currency,
+    }
 
 
 LEDGER = {
     "customers": [
-        {"customer_id": "C1", "name": "Acme", "country": "US", "segment": "smb", "payment_terms_days": "30",
-         "credit_limit": "10000", "currency": "USD", "collector_id": "K1"},
-        {"customer_id": "C2", "name": "Brie SA", "country": "FR", "segment": "enterprise",
-         "payment_terms_days": "45", "credit_limit": "50000", "currency": "EUR", "collector_id": "K2"},
-        {"customer_id": "C3", "name": "Coldstart GmbH", "country": "DE", "segment": "smb",
-         "payment_terms_days": "30", "credit_limit": "", "currency": "USD", "collector_id": "K3"},
+        {
+            "customer_id": "C1",
+            "name": "Acme",
+            "country": "US",
+            "segment": "smb",
+            "payment_terms_days": "30",
+            "credit_limit": "10000",
+            "currency": "USD",
+            "collector_id": "K1",
+        },
+        {
+            "customer_id": "C2",
+            "name": "Brie SA",
+            "country": "FR",
+            "segment": "enterprise",
+            "payment_terms_days": "45",
+            "credit_limit": "50000",
+            "currency": "EUR",
+            "collector_id": "K2",
+        },
+        {
+            "customer_id": "C3",
+            "name": "Coldstart GmbH",
+            "country": "DE",
+            "segment": "smb",
+            "payment_terms_days": "30",
+            "credit_limit": "",
+            "currency": "USD",
+            "collector_id": "K3",
+        },
     ],
     "invoices": [
         _inv("A12", "C1", "2023-12-01", "2023-12-31", "400.00"),
@@ -81,14 +111,26 @@ LEDGER = {
     ],
     "payments": [
         {"payment_id": f"P{i}", "invoice_id": invoice, "payment_date": date, "amount": amount}
-        for i, (invoice, date, amount) in enumerate([
-            ("A12", "2023-12-28", "50.00"), ("A1", "2024-01-29", "600.00"), ("A2", "2024-01-30", "500.00"),
-            ("A1", "2024-02-05", "400.00"), ("A3", "2024-02-19", "1800.00"), ("A7", "2024-02-29", "400.00"),
-            ("A5", "2024-03-04", "800.00"), ("A6", "2024-03-08", "1200.00"), ("A8", "2024-03-15", "500.00"),
-            ("A9", "2024-03-23", "600.00"), ("A12", "2024-04-10", "350.00"), ("A8", "2024-04-25", "1000.00"),
-            ("B2", "2024-02-13", "600.00"), ("B2", "2024-02-20", "400.00"), ("B1", "2024-04-05", "500.00"),
-            ("K1", "2024-03-14", "200.00"),
-        ])
+        for i, (invoice, date, amount) in enumerate(
+            [
+                ("A12", "2023-12-28", "50.00"),
+                ("A1", "2024-01-29", "600.00"),
+                ("A2", "2024-01-30", "500.00"),
+                ("A1", "2024-02-05", "400.00"),
+                ("A3", "2024-02-19", "1800.00"),
+                ("A7", "2024-02-29", "400.00"),
+                ("A5", "2024-03-04", "800.00"),
+                ("A6", "2024-03-08", "1200.00"),
+                ("A8", "2024-03-15", "500.00"),
+                ("A9", "2024-03-23", "600.00"),
+                ("A12", "2024-04-10", "350.00"),
+                ("A8", "2024-04-25", "1000.00"),
+                ("B2", "2024-02-13", "600.00"),
+                ("B2", "2024-02-20", "400.00"),
+                ("B1", "2024-04-05", "500.00"),
+                ("K1", "2024-03-14", "200.00"),
+            ]
+        )
     ],
     "adjustments": [
         {"adjustment_id": "J1", "invoice_id": "A3", "date": "2024-01-20", "amount": "200.00", "kind": "credit_memo"},
@@ -96,16 +138,36 @@ LEDGER = {
         {"adjustment_id": "J3", "invoice_id": "B1", "date": "2024-03-10", "amount": "100.00", "kind": "credit_memo"},
     ],
     "disputes": [
-        {"dispute_id": "D1", "invoice_id": "A3", "opened_date": "2024-02-01", "resolved_date": "2024-02-15",
-         "reason": "price"},
-        {"dispute_id": "D2", "invoice_id": "A8", "opened_date": "2024-03-10", "resolved_date": "2024-04-05",
-         "reason": "short shipment"},
+        {
+            "dispute_id": "D1",
+            "invoice_id": "A3",
+            "opened_date": "2024-02-01",
+            "resolved_date": "2024-02-15",
+            "reason": "price",
+        },
+        {
+            "dispute_id": "D2",
+            "invoice_id": "A8",
+            "opened_date": "2024-03-10",
+            "resolved_date": "2024-04-05",
+            "reason": "short shipment",
+        },
     ],
     "promises": [
-        {"promise_id": "R1", "invoice_id": "A9", "created_date": "2024-02-26", "promised_date": "2024-03-01",
-         "amount": "600.00"},
-        {"promise_id": "R2", "invoice_id": "A9", "created_date": "2024-03-12", "promised_date": "2024-03-22",
-         "amount": "600.00"},
+        {
+            "promise_id": "R1",
+            "invoice_id": "A9",
+            "created_date": "2024-02-26",
+            "promised_date": "2024-03-01",
+            "amount": "600.00",
+        },
+        {
+            "promise_id": "R2",
+            "invoice_id": "A9",
+            "created_date": "2024-03-12",
+            "promised_date": "2024-03-22",
+            "amount": "600.00",
+        },
     ],
     "fx_rates": [
         {"date": "2024-01-01", "currency": "EUR", "rate_to_base": "1.10"},
@@ -130,18 +192,18 @@ def ewm(values: list[float], alpha: float = 0.3) -> float:
 # --------------------------------------------------------------------------- C1's settled history
 # (invoice, due, settled, amount in base, payments up to settlement), in settlement order
 C1_SETTLED = [
-    ("A2", "2024-02-04", "2024-01-30", 500.0, 1),   # -5
+    ("A2", "2024-02-04", "2024-01-30", 500.0, 1),  # -5
     ("A1", "2024-01-31", "2024-02-05", 1000.0, 2),  # +5, paid in two
     ("A3", "2024-02-09", "2024-02-19", 2000.0, 1),  # +10 (the credit memo is not a payment)
-    ("A7", "2024-01-12", "2024-02-29", 400.0, 1),   # +48: 19 days of January + 29 of February
-    ("A5", "2024-02-19", "2024-03-04", 800.0, 1),   # +14
+    ("A7", "2024-01-12", "2024-02-29", 400.0, 1),  # +48: 19 days of January + 29 of February
+    ("A5", "2024-02-19", "2024-03-04", 800.0, 1),  # +14
     ("A6", "2024-03-02", "2024-03-08", 1200.0, 1),  # +6
     # settled between T1 and T2
-    ("A9", "2024-02-24", "2024-03-23", 600.0, 1),   # +28
+    ("A9", "2024-02-24", "2024-03-23", 600.0, 1),  # +28
     ("A12", "2023-12-31", "2024-04-10", 400.0, 2),  # +101: 31 (Jan) + 29 (Feb) + 31 (Mar) + 10
 ]
 LATE_T1 = [-5, 5, 10, 48, 14, 6]
-LATE_T2 = LATE_T1 + [28, 101]
+LATE_T2 = [*LATE_T1, 28, 101]
 
 
 def test_hand_lists_agree_with_the_dates():
@@ -188,7 +250,10 @@ C1_T1 = {
     "hist_modal_payment_weekday": MON,
     "tenure_days": days("2023-12-01", T1),  # 111, from A12
     "hist_invoice_count": 11,  # all but A11
-    "segment": "smb", "country": "US", "collector_id": "K1", "customer_terms_days": 30,
+    "segment": "smb",
+    "country": "US",
+    "collector_id": "K1",
+    "customer_terms_days": 30,
     "hist_dispute_rate": 2 / 11,  # D1 (A3) and D2 (A8)
     "hist_promise_kept_rate": 0 / 1,  # R1 was broken
 }
@@ -241,7 +306,10 @@ C1_T2 = {
     "hist_modal_payment_weekday": MON,
     "tenure_days": days("2023-12-01", T2),
     "hist_invoice_count": 12,
-    "segment": "smb", "country": "US", "collector_id": "K1", "customer_terms_days": 30,
+    "segment": "smb",
+    "country": "US",
+    "collector_id": "K1",
+    "customer_terms_days": 30,
     "hist_dispute_rate": 2 / 12,
     "hist_promise_kept_rate": 1 / 2,  # R2 kept by the 03-23 payment (<= 03-22 + 3)
 }
@@ -266,145 +334,322 @@ NO_PROMISE = {"promise_outstanding": 0, "days_to_promised_date": NAN, "promise_b
 
 
 def usd(amount: float) -> dict:
-    return {"currency": "USD", "open_amount": amount, "open_amount_base": amount,
-            "log_open_amount_base": math.log1p(amount)}
+    return {
+        "currency": "USD",
+        "open_amount": amount,
+        "open_amount_base": amount,
+        "log_open_amount_base": math.log1p(amount),
+    }
 
 
 EXPECTED: dict[tuple[str, str], dict] = {}
 
 # A9 at T1: past due, one broken promise, an outstanding one
 EXPECTED[("A9", T1)] = {
-    **usd(600), "amount_base": 600, "share_paid": 0, "share_credited": 0, "partial_payment_count": 0,
-    "terms_days": 30, "days_since_invoice": days("2024-01-25", T1),  # 55
-    "days_to_due": -25, "days_past_due": 25,  # 5 days of February + 20 of March
-    "due_weekday": SAT, "due_days_to_month_end": days("2024-02-24", "2024-02-29"),
-    "due_days_to_quarter_end": days("2024-02-24", "2024-03-31"), "due_date": pd.Timestamp("2024-02-24"),
+    **usd(600),
+    "amount_base": 600,
+    "share_paid": 0,
+    "share_credited": 0,
+    "partial_payment_count": 0,
+    "terms_days": 30,
+    "days_since_invoice": days("2024-01-25", T1),  # 55
+    "days_to_due": -25,
+    "days_past_due": 25,  # 5 days of February + 20 of March
+    "due_weekday": SAT,
+    "due_days_to_month_end": days("2024-02-24", "2024-02-29"),
+    "due_days_to_quarter_end": days("2024-02-24", "2024-03-31"),
+    "due_date": pd.Timestamp("2024-02-24"),
     **NO_DISPUTE,
-    "promise_outstanding": 1, "days_to_promised_date": days(T1, "2024-03-22"),  # 2
+    "promise_outstanding": 1,
+    "days_to_promised_date": days(T1, "2024-03-22"),  # 2
     "promise_broken_count": 1,  # R1: no payment between 02-26 and 03-01 + 3
-    **C1_T1, "amount_vs_typical": 600 / (C1_ISSUED_T1 / 11), **C1_EXPOSURE_T1,
+    **C1_T1,
+    "amount_vs_typical": 600 / (C1_ISSUED_T1 / 11),
+    **C1_EXPOSURE_T1,
 }
 # A8 at T1: partial payment, dispute open for 10 days, due tomorrow
 EXPECTED[("A8", T1)] = {
-    **usd(1000), "amount_base": 1500, "share_paid": 500 / 1500, "share_credited": 0, "partial_payment_count": 1,
+    **usd(1000),
+    "amount_base": 1500,
+    "share_paid": 500 / 1500,
+    "share_credited": 0,
+    "partial_payment_count": 1,
     "terms_days": days("2024-02-20", "2024-03-21"),  # 30
-    "days_since_invoice": days("2024-02-20", T1), "days_to_due": 1, "days_past_due": 0,
-    "due_weekday": THU, "due_days_to_month_end": 10, "due_days_to_quarter_end": 10,
+    "days_since_invoice": days("2024-02-20", T1),
+    "days_to_due": 1,
+    "days_past_due": 0,
+    "due_weekday": THU,
+    "due_days_to_month_end": 10,
+    "due_days_to_quarter_end": 10,
     "due_date": pd.Timestamp("2024-03-21"),
-    "dispute_open": 1, "dispute_age_days": days("2024-03-10", T1), "dispute_count": 1,
+    "dispute_open": 1,
+    "dispute_age_days": days("2024-03-10", T1),
+    "dispute_count": 1,
     **NO_PROMISE,
-    **C1_T1, "amount_vs_typical": 1500 / (C1_ISSUED_T1 / 11), **C1_EXPOSURE_T1,
+    **C1_T1,
+    "amount_vs_typical": 1500 / (C1_ISSUED_T1 / 11),
+    **C1_EXPOSURE_T1,
 }
 # A12 at T1: 80 days past due (61-90 bucket), 50 of 400 paid
 EXPECTED[("A12", T1)] = {
-    **usd(350), "amount_base": 400, "share_paid": 50 / 400, "share_credited": 0, "partial_payment_count": 1,
-    "terms_days": 30, "days_since_invoice": days("2023-12-01", T1), "days_to_due": -80, "days_past_due": 80,
-    "due_weekday": SUN, "due_days_to_month_end": 0, "due_days_to_quarter_end": 0,
-    "due_date": pd.Timestamp("2023-12-31"), **NO_DISPUTE, **NO_PROMISE,
-    **C1_T1, "amount_vs_typical": 400 / (C1_ISSUED_T1 / 11), **C1_EXPOSURE_T1,
+    **usd(350),
+    "amount_base": 400,
+    "share_paid": 50 / 400,
+    "share_credited": 0,
+    "partial_payment_count": 1,
+    "terms_days": 30,
+    "days_since_invoice": days("2023-12-01", T1),
+    "days_to_due": -80,
+    "days_past_due": 80,
+    "due_weekday": SUN,
+    "due_days_to_month_end": 0,
+    "due_days_to_quarter_end": 0,
+    "due_date": pd.Timestamp("2023-12-31"),
+    **NO_DISPUTE,
+    **NO_PROMISE,
+    **C1_T1,
+    "amount_vs_typical": 400 / (C1_ISSUED_T1 / 11),
+    **C1_EXPOSURE_T1,
 }
 # A8 at T2: the dispute was resolved on 04-05
 EXPECTED[("A8", T2)] = {
-    **usd(1000), "amount_base": 1500, "share_paid": 500 / 1500, "share_credited": 0, "partial_payment_count": 1,
-    "terms_days": 30, "days_since_invoice": days("2024-02-20", T2), "days_to_due": -30, "days_past_due": 30,
-    "due_weekday": THU, "due_days_to_month_end": 10, "due_days_to_quarter_end": 10,
+    **usd(1000),
+    "amount_base": 1500,
+    "share_paid": 500 / 1500,
+    "share_credited": 0,
+    "partial_payment_count": 1,
+    "terms_days": 30,
+    "days_since_invoice": days("2024-02-20", T2),
+    "days_to_due": -30,
+    "days_past_due": 30,
+    "due_weekday": THU,
+    "due_days_to_month_end": 10,
+    "due_days_to_quarter_end": 10,
     "due_date": pd.Timestamp("2024-03-21"),
-    "dispute_open": 0, "dispute_age_days": NAN, "dispute_count": 1,
+    "dispute_open": 0,
+    "dispute_age_days": NAN,
+    "dispute_count": 1,
     **NO_PROMISE,
-    **C1_T2, "amount_vs_typical": 1500 / (C1_ISSUED_T2 / 12), **C1_EXPOSURE_T2,
+    **C1_T2,
+    "amount_vs_typical": 1500 / (C1_ISSUED_T2 / 12),
+    **C1_EXPOSURE_T2,
 }
 # A10 at T2: 45 days past due
 EXPECTED[("A10", T2)] = {
-    **usd(250), "amount_base": 250, "share_paid": 0, "share_credited": 0, "partial_payment_count": 0,
-    "terms_days": days("2024-02-05", "2024-03-06"), "days_since_invoice": days("2024-02-05", T2),  # 30, 75
-    "days_to_due": -45, "days_past_due": 45,
-    "due_weekday": WED, "due_days_to_month_end": days("2024-03-06", "2024-03-31"),
-    "due_days_to_quarter_end": days("2024-03-06", "2024-03-31"), "due_date": pd.Timestamp("2024-03-06"),
-    **NO_DISPUTE, **NO_PROMISE,
-    **C1_T2, "amount_vs_typical": 250 / (C1_ISSUED_T2 / 12), **C1_EXPOSURE_T2,
+    **usd(250),
+    "amount_base": 250,
+    "share_paid": 0,
+    "share_credited": 0,
+    "partial_payment_count": 0,
+    "terms_days": days("2024-02-05", "2024-03-06"),
+    "days_since_invoice": days("2024-02-05", T2),  # 30, 75
+    "days_to_due": -45,
+    "days_past_due": 45,
+    "due_weekday": WED,
+    "due_days_to_month_end": days("2024-03-06", "2024-03-31"),
+    "due_days_to_quarter_end": days("2024-03-06", "2024-03-31"),
+    "due_date": pd.Timestamp("2024-03-06"),
+    **NO_DISPUTE,
+    **NO_PROMISE,
+    **C1_T2,
+    "amount_vs_typical": 250 / (C1_ISSUED_T2 / 12),
+    **C1_EXPOSURE_T2,
 }
 # A11 at T2: not yet due; due 2024-05-01 (a Wednesday), 30 days before the month end, 60 before June 30
 EXPECTED[("A11", T2)] = {
-    **usd(900), "amount_base": 900, "share_paid": 0, "share_credited": 0, "partial_payment_count": 0,
-    "terms_days": 30, "days_since_invoice": days("2024-04-01", T2), "days_to_due": 11, "days_past_due": 0,
-    "due_weekday": WED, "due_days_to_month_end": 30, "due_days_to_quarter_end": 30 + 30,
-    "due_date": pd.Timestamp("2024-05-01"), **NO_DISPUTE, **NO_PROMISE,
-    **C1_T2, "amount_vs_typical": 900 / (C1_ISSUED_T2 / 12), **C1_EXPOSURE_T2,
+    **usd(900),
+    "amount_base": 900,
+    "share_paid": 0,
+    "share_credited": 0,
+    "partial_payment_count": 0,
+    "terms_days": 30,
+    "days_since_invoice": days("2024-04-01", T2),
+    "days_to_due": 11,
+    "days_past_due": 0,
+    "due_weekday": WED,
+    "due_days_to_month_end": 30,
+    "due_days_to_quarter_end": 30 + 30,
+    "due_date": pd.Timestamp("2024-05-01"),
+    **NO_DISPUTE,
+    **NO_PROMISE,
+    **C1_T2,
+    "amount_vs_typical": 900 / (C1_ISSUED_T2 / 12),
+    **C1_EXPOSURE_T2,
 }
 
 # C2: EUR. amount_base at the rate of the invoice date (1.10 on 02-15); open_amount_base at the rate as of T
-C2_COMMON = {"hist_settled_count": 1, "hist_settled_amount_base": 1000 * 1.10,
-             "hist_days_late_mean": -4, "hist_days_late_std": 0, "hist_days_late_median_last10": -4,
-             "hist_days_late_ewm": -4, "hist_days_late_last5_mean": -4, "hist_last5_late30_count": 0,
-             "hist_last5_count": 1, "hist_days_late_amount_weighted": -4, "hist_share_late": 0,
-             "hist_share_late_30": 0, "hist_amount_share_late": 0, "hist_amount_share_late_30": 0,
-             "hist_partial_payment_share": 1,  # B2 paid in two
-             "hist_days_late_trend": 0, "is_cold_start": 0, "hist_default_count": 0, "hist_outcome_count": 1,
-             "hist_default_rate": 0, "hist_write_off_count": 0, "hist_month_end_payment_share": 0,
-             "hist_quarter_end_payment_share": 0,
-             "hist_mid_month_payment_share": 0,  # 02-13 is not within the 14th-16th
-             "hist_modal_payment_weekday": TUE, "hist_invoice_count": 2,
-             "amount_vs_typical": 2000 * 1.10 / ((1000 * 1.10 + 2000 * 1.10) / 2),
-             "segment": "enterprise", "country": "FR", "collector_id": "K2", "customer_terms_days": 45,
-             "hist_promise_count": 0, "hist_dispute_rate": 0, "hist_promise_kept_rate": NAN,
-             "cust_open_count": 1, "cust_past_due_31_60_base": 0, "cust_past_due_61_90_base": 0,
-             "cust_past_due_90_plus_base": 0, "currency": "EUR", "amount_base": 2000 * 1.10,
-             "terms_days": 45, "due_weekday": SUN, "due_days_to_month_end": 0, "due_days_to_quarter_end": 0,
-             "due_date": pd.Timestamp("2024-03-31"), **NO_DISPUTE, **NO_PROMISE}
+C2_COMMON = {
+    "hist_settled_count": 1,
+    "hist_settled_amount_base": 1000 * 1.10,
+    "hist_days_late_mean": -4,
+    "hist_days_late_std": 0,
+    "hist_days_late_median_last10": -4,
+    "hist_days_late_ewm": -4,
+    "hist_days_late_last5_mean": -4,
+    "hist_last5_late30_count": 0,
+    "hist_last5_count": 1,
+    "hist_days_late_amount_weighted": -4,
+    "hist_share_late": 0,
+    "hist_share_late_30": 0,
+    "hist_amount_share_late": 0,
+    "hist_amount_share_late_30": 0,
+    "hist_partial_payment_share": 1,  # B2 paid in two
+    "hist_days_late_trend": 0,
+    "is_cold_start": 0,
+    "hist_default_count": 0,
+    "hist_outcome_count": 1,
+    "hist_default_rate": 0,
+    "hist_write_off_count": 0,
+    "hist_month_end_payment_share": 0,
+    "hist_quarter_end_payment_share": 0,
+    "hist_mid_month_payment_share": 0,  # 02-13 is not within the 14th-16th
+    "hist_modal_payment_weekday": TUE,
+    "hist_invoice_count": 2,
+    "amount_vs_typical": 2000 * 1.10 / ((1000 * 1.10 + 2000 * 1.10) / 2),
+    "segment": "enterprise",
+    "country": "FR",
+    "collector_id": "K2",
+    "customer_terms_days": 45,
+    "hist_promise_count": 0,
+    "hist_dispute_rate": 0,
+    "hist_promise_kept_rate": NAN,
+    "cust_open_count": 1,
+    "cust_past_due_31_60_base": 0,
+    "cust_past_due_61_90_base": 0,
+    "cust_past_due_90_plus_base": 0,
+    "currency": "EUR",
+    "amount_base": 2000 * 1.10,
+    "terms_days": 45,
+    "due_weekday": SUN,
+    "due_days_to_month_end": 0,
+    "due_days_to_quarter_end": 0,
+    "due_date": pd.Timestamp("2024-03-31"),
+    **NO_DISPUTE,
+    **NO_PROMISE,
+}
 EXPECTED[("B1", T1)] = {
     **C2_COMMON,
-    "open_amount": 2000 - 100, "open_amount_base": 1900 * 1.08, "log_open_amount_base": math.log1p(1900 * 1.08),
-    "share_paid": 0, "share_credited": 100 / 2000, "partial_payment_count": 0,
-    "days_since_invoice": days("2024-02-15", T1), "days_to_due": days(T1, "2024-03-31"), "days_past_due": 0,
-    "hist_payment_count": 2, "days_since_last_payment": days("2024-02-20", T1), "hist_weekday_concentration": 1,
+    "open_amount": 2000 - 100,
+    "open_amount_base": 1900 * 1.08,
+    "log_open_amount_base": math.log1p(1900 * 1.08),
+    "share_paid": 0,
+    "share_credited": 100 / 2000,
+    "partial_payment_count": 0,
+    "days_since_invoice": days("2024-02-15", T1),
+    "days_to_due": days(T1, "2024-03-31"),
+    "days_past_due": 0,
+    "hist_payment_count": 2,
+    "days_since_last_payment": days("2024-02-20", T1),
+    "hist_weekday_concentration": 1,
     "tenure_days": days("2024-01-10", T1),
-    "cust_open_amount_base": 1900 * 1.08, "cust_past_due_count": 0, "cust_max_days_past_due": 0,
-    "cust_past_due_1_30_base": 0, "cust_past_due_share": 0, "credit_utilisation": 1900 * 1.08 / 50000,
+    "cust_open_amount_base": 1900 * 1.08,
+    "cust_past_due_count": 0,
+    "cust_max_days_past_due": 0,
+    "cust_past_due_1_30_base": 0,
+    "cust_past_due_share": 0,
+    "credit_utilisation": 1900 * 1.08 / 50000,
     "hist_days_late_mean_censored": -4 / 1,
 }
 EXPECTED[("B1", T2)] = {
     **C2_COMMON,
-    "open_amount": 2000 - 100 - 500, "open_amount_base": 1400 * 1.12,
+    "open_amount": 2000 - 100 - 500,
+    "open_amount_base": 1400 * 1.12,
     "log_open_amount_base": math.log1p(1400 * 1.12),
-    "share_paid": 500 / 2000, "share_credited": 100 / 2000, "partial_payment_count": 1,
-    "days_since_invoice": days("2024-02-15", T2), "days_to_due": -20, "days_past_due": 20,
-    "hist_payment_count": 3, "days_since_last_payment": days("2024-04-05", T2),
+    "share_paid": 500 / 2000,
+    "share_credited": 100 / 2000,
+    "partial_payment_count": 1,
+    "days_since_invoice": days("2024-02-15", T2),
+    "days_to_due": -20,
+    "days_past_due": 20,
+    "hist_payment_count": 3,
+    "days_since_last_payment": days("2024-04-05", T2),
     "hist_weekday_concentration": 2 / 3,  # Tue, Tue, Fri
     "tenure_days": days("2024-01-10", T2),
-    "cust_open_amount_base": 1400 * 1.12, "cust_past_due_count": 1, "cust_max_days_past_due": 20,
-    "cust_past_due_1_30_base": 1400 * 1.12, "cust_past_due_share": 1, "credit_utilisation": 1400 * 1.12 / 50000,
+    "cust_open_amount_base": 1400 * 1.12,
+    "cust_past_due_count": 1,
+    "cust_max_days_past_due": 20,
+    "cust_past_due_1_30_base": 1400 * 1.12,
+    "cust_past_due_share": 1,
+    "credit_utilisation": 1400 * 1.12 / 50000,
     "hist_days_late_mean_censored": (-4 + 20) / 2,
 }
 
 # C3: no settled invoice. Counts are 0, means are empty (NaN), never a value that looks like a good payer
-COLD = {name: NAN for name in (
-    "hist_days_late_mean", "hist_days_late_std", "hist_days_late_median_last10", "hist_days_late_ewm",
-    "hist_days_late_last5_mean", "hist_days_late_amount_weighted", "hist_share_late", "hist_share_late_30",
-    "hist_amount_share_late", "hist_amount_share_late_30", "hist_partial_payment_share", "hist_days_late_trend",
-    "hist_default_rate")}
-COLD.update({"hist_settled_count": 0, "hist_settled_amount_base": 0, "hist_last5_late30_count": 0,
-             "hist_last5_count": 0, "is_cold_start": 1, "hist_default_count": 0, "hist_outcome_count": 0,
-             "hist_write_off_count": 0})
+COLD = {
+    name: NAN
+    for name in (
+        "hist_days_late_mean",
+        "hist_days_late_std",
+        "hist_days_late_median_last10",
+        "hist_days_late_ewm",
+        "hist_days_late_last5_mean",
+        "hist_days_late_amount_weighted",
+        "hist_share_late",
+        "hist_share_late_30",
+        "hist_amount_share_late",
+        "hist_amount_share_late_30",
+        "hist_partial_payment_share",
+        "hist_days_late_trend",
+        "hist_default_rate",
+    )
+}
+COLD.update(
+    {
+        "hist_settled_count": 0,
+        "hist_settled_amount_base": 0,
+        "hist_last5_late30_count": 0,
+        "hist_last5_count": 0,
+        "is_cold_start": 1,
+        "hist_default_count": 0,
+        "hist_outcome_count": 0,
+        "hist_write_off_count": 0,
+    }
+)
 EXPECTED[("K1", T1)] = {
-    **usd(500), "amount_base": 700, "share_paid": 200 / 700, "share_credited": 0, "partial_payment_count": 1,
-    "terms_days": days("2024-02-01", "2024-03-02"), "days_since_invoice": days("2024-02-01", T1),  # 30, 48
-    "days_to_due": -18, "days_past_due": 18, "due_weekday": SAT,
+    **usd(500),
+    "amount_base": 700,
+    "share_paid": 200 / 700,
+    "share_credited": 0,
+    "partial_payment_count": 1,
+    "terms_days": days("2024-02-01", "2024-03-02"),
+    "days_since_invoice": days("2024-02-01", T1),  # 30, 48
+    "days_to_due": -18,
+    "days_past_due": 18,
+    "due_weekday": SAT,
     "due_days_to_month_end": days("2024-03-02", "2024-03-31"),
-    "due_days_to_quarter_end": days("2024-03-02", "2024-03-31"), "due_date": pd.Timestamp("2024-03-02"),
-    **NO_DISPUTE, **NO_PROMISE, "hist_promise_count": 0,
+    "due_days_to_quarter_end": days("2024-03-02", "2024-03-31"),
+    "due_date": pd.Timestamp("2024-03-02"),
+    **NO_DISPUTE,
+    **NO_PROMISE,
+    "hist_promise_count": 0,
     **COLD,
-    "hist_payment_count": 1, "days_since_last_payment": days("2024-03-14", T1),
-    "hist_month_end_payment_share": 0, "hist_quarter_end_payment_share": 0,
+    "hist_payment_count": 1,
+    "days_since_last_payment": days("2024-03-14", T1),
+    "hist_month_end_payment_share": 0,
+    "hist_quarter_end_payment_share": 0,
     "hist_mid_month_payment_share": 1,  # the 14th
-    "hist_weekday_concentration": 1, "hist_modal_payment_weekday": THU,
-    "tenure_days": days("2024-02-01", T1), "hist_invoice_count": 2, "amount_vs_typical": 700 / ((700 + 300) / 2),
-    "segment": "smb", "country": "DE", "collector_id": "K3", "customer_terms_days": 30,
-    "cust_open_count": 2, "cust_open_amount_base": 500 + 300, "cust_past_due_count": 1,
-    "cust_max_days_past_due": 18, "cust_past_due_1_30_base": 500, "cust_past_due_31_60_base": 0,
-    "cust_past_due_61_90_base": 0, "cust_past_due_90_plus_base": 0, "cust_past_due_share": 500 / 800,
+    "hist_weekday_concentration": 1,
+    "hist_modal_payment_weekday": THU,
+    "tenure_days": days("2024-02-01", T1),
+    "hist_invoice_count": 2,
+    "amount_vs_typical": 700 / ((700 + 300) / 2),
+    "segment": "smb",
+    "country": "DE",
+    "collector_id": "K3",
+    "customer_terms_days": 30,
+    "cust_open_count": 2,
+    "cust_open_amount_base": 500 + 300,
+    "cust_past_due_count": 1,
+    "cust_max_days_past_due": 18,
+    "cust_past_due_1_30_base": 500,
+    "cust_past_due_31_60_base": 0,
+    "cust_past_due_61_90_base": 0,
+    "cust_past_due_90_plus_base": 0,
+    "cust_past_due_share": 500 / 800,
     "credit_utilisation": NAN,  # no credit limit
     "hist_days_late_mean_censored": 18 / 1,  # censoring: K1 is at least 18 days late
-    "hist_dispute_rate": 0, "hist_promise_kept_rate": NAN,
+    "hist_dispute_rate": 0,
+    "hist_promise_kept_rate": NAN,
 }
 
 
@@ -431,8 +676,21 @@ def test_the_expectations_name_every_catalog_column():
 
 def test_snapshot_rows_are_the_invoices_open_at_the_end_of_each_t(rows):
     got = {(r.invoice_id, r.as_of.strftime("%Y-%m-%d")) for r in rows[["invoice_id", "as_of"]].itertuples()}
-    assert got == {("A8", T1), ("A9", T1), ("A10", T1), ("A12", T1), ("B1", T1), ("K1", T1), ("K2", T1),
-                   ("A8", T2), ("A10", T2), ("A11", T2), ("B1", T2), ("K1", T2), ("K2", T2)}
+    assert got == {
+        ("A8", T1),
+        ("A9", T1),
+        ("A10", T1),
+        ("A12", T1),
+        ("B1", T1),
+        ("K1", T1),
+        ("K2", T1),
+        ("A8", T2),
+        ("A10", T2),
+        ("A11", T2),
+        ("B1", T2),
+        ("K1", T2),
+        ("K2", T2),
+    }
     assert list(rows.columns) == ID_COLUMNS + list(SNAPSHOT_FEATURES)
     # sorted by (as_of, customer_id, invoice_id)
     assert rows[ID_COLUMNS].equals(rows.sort_values(["as_of", "customer_id", "invoice_id"])[ID_COLUMNS])
@@ -449,8 +707,9 @@ def test_every_feature_of_the_row_equals_the_hand_value(rows, key):
         if isinstance(want, (str, pd.Timestamp)):
             ok = got == want
         else:
-            ok = (math.isnan(want) and pd.isna(got)) or (not pd.isna(got) and math.isclose(
-                float(got), float(want), rel_tol=1e-12, abs_tol=1e-9))
+            ok = (math.isnan(want) and pd.isna(got)) or (
+                not pd.isna(got) and math.isclose(float(got), float(want), rel_tol=1e-12, abs_tol=1e-9)
+            )
         if not ok:
             wrong.append(f"{name}: got {got!r}, hand value {want!r}")
     assert not wrong, "\n".join(wrong)
@@ -487,8 +746,9 @@ def test_a_promise_is_outstanding_until_the_end_of_its_grace_and_then_kept_or_br
 
 def test_a_dispute_is_open_on_the_day_it_opens_and_closed_on_the_day_it_is_resolved(ledger):
     frame = build_features(ledger, ["2024-03-09", "2024-03-10", "2024-04-04", "2024-04-05"])
-    a8 = frame[frame["invoice_id"] == "A8"].set_index(frame.loc[frame["invoice_id"] == "A8", "as_of"].dt
-                                                      .strftime("%Y-%m-%d"))
+    a8 = frame[frame["invoice_id"] == "A8"].set_index(
+        frame.loc[frame["invoice_id"] == "A8", "as_of"].dt.strftime("%Y-%m-%d")
+    )
     assert a8["dispute_open"].to_dict() == {"2024-03-09": 0, "2024-03-10": 1, "2024-04-04": 1, "2024-04-05": 0}
     assert a8.loc["2024-04-04", "dispute_age_days"] == days("2024-03-10", "2024-04-04")
     assert a8.loc["2024-03-10", "dispute_age_days"] == 0

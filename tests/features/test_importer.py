@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from features.errors import MappingError
-from features.importer import import_exports
-from features.importer_parse import SourceDataError, parse_amounts, parse_dates, parse_flags, parse_ids
+from features.importer.parse import SourceDataError, parse_amounts, parse_dates, parse_flags, parse_ids
+from features.importer.pipeline import import_exports
 from payrisk.commands.import_ import import_ledger
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,8 +69,14 @@ def test_netsuite_example(tmp_path: Path) -> None:
 
 def test_sap_fbl5n_example(tmp_path: Path) -> None:
     report = _import("sap_fbl5n", tmp_path)
-    assert report.tables == {"customers": 5, "invoices": 16, "payments": 10, "adjustments": 2, "disputes": 3,
-                             "fx_rates": 4}
+    assert report.tables == {
+        "customers": 5,
+        "invoices": 16,
+        "payments": 10,
+        "adjustments": 2,
+        "disputes": 3,
+        "fx_rates": 4,
+    }
     _assert_accounting(report)
     source = next(c for c in report.sources if c.table == "invoices")
     assert source.rows_read == 24
@@ -83,8 +89,12 @@ def test_sap_fbl5n_example(tmp_path: Path) -> None:
     assert _row(invoices, "invoice_id", "90000104")["amount"] == "845.2"  # 845,20
     assert _row(invoices, "invoice_id", "90000105")["currency"] == "USD"
     memo = _row(_read(tmp_path, "adjustments"), "adjustment_id", "90000601")
-    assert (memo["invoice_id"], memo["date"], memo["amount"], memo["kind"]) == \
-        ("90000106", "2024-02-12", "500.0", "credit_memo")
+    assert (memo["invoice_id"], memo["date"], memo["amount"], memo["kind"]) == (
+        "90000106",
+        "2024-02-12",
+        "500.0",
+        "credit_memo",
+    )
     payments = _read(tmp_path, "payments")
     assert _row(payments, "invoice_id", "90000106")["amount"] == "5800.0"  # 6,300 less the 500 credit memo
     assert _row(payments, "invoice_id", "90000101")["payment_date"] == "2024-02-06"
@@ -104,8 +114,12 @@ def test_generic_open_items_example(tmp_path: Path) -> None:
     _assert_accounting(report)
     invoices = _read(tmp_path, "invoices")
     first = _row(invoices, "invoice_id", "5001")  # 5001.0
-    assert (first["customer_id"], first["invoice_date"], first["due_date"], first["currency"]) == \
-        ("10023", "2024-01-05", "2024-02-04", "USD")
+    assert (first["customer_id"], first["invoice_date"], first["due_date"], first["currency"]) == (
+        "10023",
+        "2024-01-05",
+        "2024-02-04",
+        "USD",
+    )
     assert _row(invoices, "invoice_id", "5004")["due_date"] == "2024-02-18"  # empty terms -> default 30 days
     payments = _read(tmp_path, "payments")
     assert _row(payments, "invoice_id", "5010")["amount"] == "3000.0"  # 5,190 - balance 2,190
@@ -124,7 +138,7 @@ def test_generic_open_items_example(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("example", sorted(EXAMPLES))
 def test_example_output_validates(example: str, tmp_path: Path) -> None:
-    from features.validate import validate_dir
+    from features.ledger.validate import validate_dir
 
     _import(example, tmp_path)
     report = validate_dir(tmp_path, base_currency=BASE_CURRENCY.get(example, "USD"))
@@ -145,12 +159,24 @@ def test_parquet_source_gives_the_same_ledger(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ cell parsers
-@pytest.mark.parametrize(("text", "fmt"), [
-    ("20190405", "%Y%m%d"), ("20190405.0", "%Y%m%d"), ("04/05/2019", "%m/%d/%Y"), ("4/5/2019", "%m/%d/%Y"),
-    ("05.04.2019", "%d.%m.%Y"), ("2019-04-05T13:45:00", "%Y-%m-%dT%H:%M:%S"),
-    ("2019-04-05 13:45:00", "%Y-%m-%d %H:%M:%S"), ("2019-04-05", "iso"), ("2019-04-05T23:30:00+02:00", "iso"),
-    ("2019-04-05T08:00:00.250Z", "iso"), ("20190405.0", "iso"), ("43560", "excel"), ("43560.0", "excel"),
-])
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [
+        ("20190405", "%Y%m%d"),
+        ("20190405.0", "%Y%m%d"),
+        ("04/05/2019", "%m/%d/%Y"),
+        ("4/5/2019", "%m/%d/%Y"),
+        ("05.04.2019", "%d.%m.%Y"),
+        ("2019-04-05T13:45:00", "%Y-%m-%dT%H:%M:%S"),
+        ("2019-04-05 13:45:00", "%Y-%m-%d %H:%M:%S"),
+        ("2019-04-05", "iso"),
+        ("2019-04-05T23:30:00+02:00", "iso"),
+        ("2019-04-05T08:00:00.250Z", "iso"),
+        ("20190405.0", "iso"),
+        ("43560", "excel"),
+        ("43560.0", "excel"),
+    ],
+)
 def test_date_formats(text: str, fmt: str) -> None:
     values, bad = parse_dates(pd.Series([text, ""], dtype=object), (fmt,))
     assert values.iloc[0] == pd.Timestamp("2019-04-05")
@@ -161,33 +187,53 @@ def test_date_formats(text: str, fmt: str) -> None:
 def test_date_formats_are_tried_in_order_per_value() -> None:
     text = pd.Series(["04/05/2019", "13/05/2019", "05/13/2019", "2019-05-04", "soon"], dtype=object)
     values, bad = parse_dates(text, ("%d/%m/%Y", "%m/%d/%Y", "iso"))
-    assert values.iloc[:4].dt.strftime("%Y-%m-%d").tolist() == ["2019-05-04", "2019-05-13", "2019-05-13",
-                                                                 "2019-05-04"]
+    assert values.iloc[:4].dt.strftime("%Y-%m-%d").tolist() == ["2019-05-04", "2019-05-13", "2019-05-13", "2019-05-04"]
     assert bad.tolist() == [False, False, False, False, True]
 
 
-@pytest.mark.parametrize(("text", "decimal", "thousands", "expected"), [
-    ("$1,234.50", ".", ",", 1234.5), ("($1,234.50)", ".", ",", -1234.5), ("-$1,234.50", ".", ",", -1234.5),
-    ("1,234.50-", ".", ",", -1234.5), ("1,234.50 CR", ".", ",", -1234.5), ("USD 12.00", ".", ",", 12.0),
-    ("1234.5", ".", ",", 1234.5), (".5", ".", ",", 0.5), ("1.234,50", ",", ".", 1234.5),
-    ("-1.234,50", ",", ".", -1234.5), ("1.234,50-", ",", ".", -1234.5), ("1 234,50 €", ",", ".", 1234.5),
-    ("1'234.50", ".", "'", 1234.5), ("12.450,00 EUR", ",", ".", 12450.0), ("845,20", ",", ".", 845.2),
-])
+@pytest.mark.parametrize(
+    ("text", "decimal", "thousands", "expected"),
+    [
+        ("$1,234.50", ".", ",", 1234.5),
+        ("($1,234.50)", ".", ",", -1234.5),
+        ("-$1,234.50", ".", ",", -1234.5),
+        ("1,234.50-", ".", ",", -1234.5),
+        ("1,234.50 CR", ".", ",", -1234.5),
+        ("USD 12.00", ".", ",", 12.0),
+        ("1234.5", ".", ",", 1234.5),
+        (".5", ".", ",", 0.5),
+        ("1.234,50", ",", ".", 1234.5),
+        ("-1.234,50", ",", ".", -1234.5),
+        ("1.234,50-", ",", ".", -1234.5),
+        ("1 234,50 €", ",", ".", 1234.5),
+        ("1'234.50", ".", "'", 1234.5),
+        ("12.450,00 EUR", ",", ".", 12450.0),
+        ("845,20", ",", ".", 845.2),
+    ],
+)
 def test_amounts(text: str, decimal: str, thousands: str, expected: float) -> None:
     values, bad = parse_amounts(pd.Series([text], dtype=object), decimal, thousands)
     assert values.iloc[0] == pytest.approx(expected) and not bad.any()
 
 
-@pytest.mark.parametrize(("text", "decimal", "thousands"), [
-    ("2024-01-05", ".", ","), ("1.234,50", ".", ","), ("0,5", ".", ","), ("1234.5", ",", "."), ("abc", ".", ","),
-    ("(12.00", ".", ","), ("12-34", ".", ","),
-])
+@pytest.mark.parametrize(
+    ("text", "decimal", "thousands"),
+    [
+        ("2024-01-05", ".", ","),
+        ("1.234,50", ".", ","),
+        ("0,5", ".", ","),
+        ("1234.5", ",", "."),
+        ("abc", ".", ","),
+        ("(12.00", ".", ","),
+        ("12-34", ".", ","),
+    ],
+)
 def test_bad_amounts(text: str, decimal: str, thousands: str) -> None:
     values, bad = parse_amounts(pd.Series([text], dtype=object), decimal, thousands)
     assert bad.iloc[0] and pd.isna(values.iloc[0])
 
 
-@given(st.decimals(min_value=-10**9, max_value=10**9, places=2, allow_nan=False))
+@given(st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False))
 def test_amounts_round_trip_us_and_german_formats(value) -> None:
     us = f"{value:,.2f}"
     german = us.replace(",", "_").replace(".", ",").replace("_", ".")
@@ -208,7 +254,7 @@ def test_ids() -> None:
 
 def test_flags() -> None:
     words = ["Yes", "No", "Y", "n", "TRUE", "false", "1", "0", "X", "", "maybe"]
-    from features.importer_mapping import DEFAULT_FALSE, DEFAULT_TRUE
+    from features.importer.mapping import DEFAULT_FALSE, DEFAULT_TRUE
 
     values, bad = parse_flags(pd.Series(words, dtype=object), DEFAULT_TRUE, DEFAULT_FALSE)
     assert values.tolist() == [True, False, True, False, True, False, True, False, True, False, False]
@@ -263,8 +309,10 @@ def test_bad_date_names_file_row_column_value_and_formats(tmp_path: Path) -> Non
 
 
 def test_row_accounting_with_filters(tmp_path: Path) -> None:
-    body = ("1;C1;RV;05.01.2024;10,00\n2;C2;DZ;06.01.2024;-10,00\n\n3;C1;RV;20240107.0;1.250,50\n"
-            "4;C3;RV;08.01.2024;0,00\nTOTAL;;RV;;1.260,50\n")
+    body = (
+        "1;C1;RV;05.01.2024;10,00\n2;C2;DZ;06.01.2024;-10,00\n\n3;C1;RV;20240107.0;1.250,50\n"
+        "4;C3;RV;08.01.2024;0,00\nTOTAL;;RV;;1.260,50\n"
+    )
     mapping, source = _setup(tmp_path, body, SMALL_MAPPING, preamble="Report\nCompany 1000\n")
     report = import_exports(mapping, [source], tmp_path / "out")
     (count,) = report.sources
@@ -276,22 +324,24 @@ def test_row_accounting_with_filters(tmp_path: Path) -> None:
     assert _read(tmp_path / "out", "invoices")["amount"].tolist() == ["10.0", "1250.5"]
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    (("delimiter = \";\"", "delimeter = \";\""), "did you mean 'delimiter'"),
-    (("amount = \"Amount\"", "amount = \"Amt\""), "Did you mean 'Amount'"),
-    (("amount = \"Amount\"\n", ""), "no source for the required column 'amount'"),
-    (("clearing_date = \"Date\"\n", ""), "no payments"),
-    (("file = \"items.csv\"", "file = \"*.txt\""), "matches none of the source files (items.csv)"),
-    (("where = { Type = [\"RV\"] }", "where = { Typ = [\"RV\"] }"), "Did you mean 'Type'"),
-    (("skip_rows = 2", "skip_rows = 0"), "on line 3: set skip_rows = 2"),
-    (("delimiter = \";\"", "delimiter = \",\""), "set delimiter"),
-    (("decimal = \",\"", "decimal = \",\"\nthousands = \",\""), "thousands and decimal separators"),
-    (("[invoices.defaults]", "[invoices.defaults]\nfoo = 1"), "[invoices.defaults]: unknown key 'foo'"),
-    (("[invoices]", "[invoice]"), "unknown key 'invoice' (did you mean 'invoices'?)"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (('delimiter = ";"', 'delimeter = ";"'), "did you mean 'delimiter'"),
+        (('amount = "Amount"', 'amount = "Amt"'), "Did you mean 'Amount'"),
+        (('amount = "Amount"\n', ""), "no source for the required column 'amount'"),
+        (('clearing_date = "Date"\n', ""), "no payments"),
+        (('file = "items.csv"', 'file = "*.txt"'), "matches none of the source files (items.csv)"),
+        (('where = { Type = ["RV"] }', 'where = { Typ = ["RV"] }'), "Did you mean 'Type'"),
+        (("skip_rows = 2", "skip_rows = 0"), "on line 3: set skip_rows = 2"),
+        (('delimiter = ";"', 'delimiter = ","'), "set delimiter"),
+        (('decimal = ","', 'decimal = ","\nthousands = ","'), "thousands and decimal separators"),
+        (("[invoices.defaults]", "[invoices.defaults]\nfoo = 1"), "[invoices.defaults]: unknown key 'foo'"),
+        (("[invoices]", "[invoice]"), "unknown key 'invoice' (did you mean 'invoices'?)"),
+    ],
+)
 def test_mapping_errors_say_what_to_write(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
-    mapping, source = _setup(tmp_path, "1;C1;RV;05.01.2024;10,00\n", SMALL_MAPPING.replace(*change),
-                             preamble="a\nb\n")
+    mapping, source = _setup(tmp_path, "1;C1;RV;05.01.2024;10,00\n", SMALL_MAPPING.replace(*change), preamble="a\nb\n")
     with pytest.raises(MappingError, match=None) as caught:
         import_exports(mapping, [source], tmp_path / "out")
     assert expected in str(caught.value)
@@ -312,12 +362,15 @@ file = "pay.csv"
 columns = { invoice_id = "inv", payment_date = "date", amount = "amt" }
 """
     (tmp_path / "m.toml").write_text(text)
-    with pytest.raises(SourceDataError, match="pay.csv, row 2, column amt"):
+    with pytest.raises(SourceDataError, match=r"pay\.csv, row 2, column amt"):
         import_exports(tmp_path / "m.toml", [source], tmp_path / "out")
     (tmp_path / "m.toml").write_text(text + 'negative_amounts = "abs"\n')
     import_exports(tmp_path / "m.toml", [source], tmp_path / "out")
     payments = _read(tmp_path / "out", "payments")
-    assert payments.values.tolist() == [["PAY-A1", "A1", "2024-01-20", "60.0"], ["PAY-A1-2", "A1", "2024-02-03", "40.0"]]
+    assert payments.values.tolist() == [
+        ["PAY-A1", "A1", "2024-01-20", "60.0"],
+        ["PAY-A1-2", "A1", "2024-02-03", "40.0"],
+    ]
 
 
 def test_command_exit_codes(tmp_path: Path) -> None:
@@ -325,18 +378,38 @@ def test_command_exit_codes(tmp_path: Path) -> None:
     app.command("import")(import_ledger)
     app.command("noop")(lambda: None)  # two commands, so "import" is addressed by name as in the real CLI
     runner = CliRunner()
-    ok = runner.invoke(app, ["import", "--mapping", str(MAPPINGS / "generic_open_items.toml"),
-                             str(EXPORTS / "generic"), "--out", str(tmp_path / "ok")], env={"COLUMNS": "200"})
+    ok = runner.invoke(
+        app,
+        [
+            "import",
+            "--mapping",
+            str(MAPPINGS / "generic_open_items.toml"),
+            str(EXPORTS / "generic"),
+            "--out",
+            str(tmp_path / "ok"),
+        ],
+        env={"COLUMNS": "200"},
+    )
     assert ok.exit_code == 0, ok.output
     assert "ar_open_items.csv" in ok.output and "dispute" in ok.output
-    bad = runner.invoke(app, ["import", "--mapping", str(MAPPINGS / "netsuite.toml"), str(EXPORTS / "generic"),
-                              "--out", str(tmp_path / "bad")], env={"COLUMNS": "200"})
+    bad = runner.invoke(
+        app,
+        [
+            "import",
+            "--mapping",
+            str(MAPPINGS / "netsuite.toml"),
+            str(EXPORTS / "generic"),
+            "--out",
+            str(tmp_path / "bad"),
+        ],
+        env={"COLUMNS": "200"},
+    )
     assert bad.exit_code == 2
     assert "matches none of the source files" in bad.output
 
 
 def test_the_annotated_example_in_the_docs_works(tmp_path: Path) -> None:
-    from features.validate import validate_dir
+    from features.ledger.validate import validate_dir
 
     docs = (ROOT / "docs" / "mapping.md").read_text(encoding="utf-8")
     mapping = docs.split("```toml\n# acme_erp.toml\n", 1)[1].split("```", 1)[0]
@@ -346,7 +419,8 @@ def test_the_annotated_example_in_the_docs_works(tmp_path: Path) -> None:
     (source / "Customers.csv").write_bytes(
         "Customer No;Name;Country;Terms;Credit Limit;Clerk\n"
         "0000100234;Müller GmbH;DE;30 Tage netto;50.000,00;C07\n"
-        "0000100310;Dupont SA;FR;sofort;;C07\n".encode("latin-1"))
+        "0000100310;Dupont SA;FR;sofort;;C07\n".encode("latin-1")
+    )
     (source / "OpenItems_1000.csv").write_bytes(
         "Open items 1000\nKey date 30.06.2024\n"
         "Company Code;Document;Doc Type;Customer No;Doc Date;Due Date;Terms Days;Amount;Curr;Cleared On;"
@@ -355,11 +429,18 @@ def test_the_annotated_example_in_the_docs_works(tmp_path: Path) -> None:
         "1000;0090000002;RV;0000100234;2024-01-10;;;500,00;;00.00.0000;200,00;;X;Preis;N\n"
         "1000;0090000003;DG;0000100234;15.01.2024;15.01.2024;;-100,00;EUR;01.02.2024;0,00;0090000001;;;N\n"
         "1000;0090000004;RV;0000100310;20.01.2024;;;2.000,00;EUR;30.05.2024;0,00;;;;Y\n"
-        "1000;1400000001;DZ;0000100234;01.02.2024;;;-900,00;EUR;01.02.2024;0,00;;;;N\n".encode("latin-1"))
+        "1000;1400000001;DZ;0000100234;01.02.2024;;;-900,00;EUR;01.02.2024;0,00;;;;N\n".encode("latin-1")
+    )
     (source / "Rates.csv").write_text("Date,Currency,EUR per unit\n2024-01-01,USD,0.91\n")
     report = import_exports(tmp_path / "acme_erp.toml", [source], tmp_path / "ledger")
-    assert report.tables == {"customers": 2, "invoices": 3, "payments": 1, "adjustments": 2, "disputes": 1,
-                             "fx_rates": 1}
+    assert report.tables == {
+        "customers": 2,
+        "invoices": 3,
+        "payments": 1,
+        "adjustments": 2,
+        "disputes": 1,
+        "fx_rates": 1,
+    }
     out = tmp_path / "ledger"
     assert _read(out, "payments").iloc[0].tolist() == ["CLR-90000001", "90000001", "2024-02-01", "900.0"]
     assert _read(out, "adjustments")["kind"].tolist() == ["credit_memo", "write_off"]

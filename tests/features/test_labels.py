@@ -8,7 +8,7 @@ import pytest
 
 from features.build import build_features
 from features.labels import HORIZON_WEEKS, LATER, build_labels, week_of
-from features.ledger import Ledger
+from features.ledger.ledger import Ledger
 
 T = pd.Timestamp("2024-03-01")
 ISSUED, DUE = "2024-02-01", "2024-03-02"
@@ -22,21 +22,44 @@ def after(base: str | pd.Timestamp, days: int) -> str:
     return text(pd.Timestamp(base) + pd.Timedelta(days=days))
 
 
-def make_ledger(invoices: list[tuple[str, str, str]], payments: list[tuple[str, str]] = (),
-                write_offs: list[tuple[str, str]] = (), known_until: str | None = None,
-                default_days: int = 90) -> Ledger:
+def make_ledger(
+    invoices: list[tuple[str, str, str]],
+    payments: list[tuple[str, str]] = (),
+    write_offs: list[tuple[str, str]] = (),
+    known_until: str | None = None,
+    default_days: int = 90,
+) -> Ledger:
     """invoices (id, invoice date, due date), each 100.00 USD for one customer; payments and write-offs of the
     whole amount (invoice id, date)."""
     tables = {
         "customers": pd.DataFrame([{"customer_id": "C1"}]),
-        "invoices": pd.DataFrame([{"invoice_id": i, "customer_id": "C1", "invoice_date": issued, "due_date": due,
-                                   "amount": "100.00", "currency": "USD"} for i, issued, due in invoices]),
-        "payments": pd.DataFrame([{"payment_id": f"P{k}", "invoice_id": i, "payment_date": d, "amount": "100.00"}
-                                  for k, (i, d) in enumerate(payments)],
-                                 columns=["payment_id", "invoice_id", "payment_date", "amount"]),
-        "adjustments": pd.DataFrame([{"adjustment_id": f"W{k}", "invoice_id": i, "date": d, "amount": "100.00",
-                                      "kind": "write_off"} for k, (i, d) in enumerate(write_offs)],
-                                    columns=["adjustment_id", "invoice_id", "date", "amount", "kind"]),
+        "invoices": pd.DataFrame(
+            [
+                {
+                    "invoice_id": i,
+                    "customer_id": "C1",
+                    "invoice_date": issued,
+                    "due_date": due,
+                    "amount": "100.00",
+                    "currency": "USD",
+                }
+                for i, issued, due in invoices
+            ]
+        ),
+        "payments": pd.DataFrame(
+            [
+                {"payment_id": f"P{k}", "invoice_id": i, "payment_date": d, "amount": "100.00"}
+                for k, (i, d) in enumerate(payments)
+            ],
+            columns=["payment_id", "invoice_id", "payment_date", "amount"],
+        ),
+        "adjustments": pd.DataFrame(
+            [
+                {"adjustment_id": f"W{k}", "invoice_id": i, "date": d, "amount": "100.00", "kind": "write_off"}
+                for k, (i, d) in enumerate(write_offs)
+            ],
+            columns=["adjustment_id", "invoice_id", "date", "amount", "kind"],
+        ),
     }
     return Ledger.from_tables(tables, known_until=known_until, default_days=default_days)
 
@@ -49,15 +72,28 @@ def labels_at(ledger: Ledger, as_of) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- week classes
 # settled this many days after T -> week class: days 1-7 are week 1, 8-14 week 2, ..., 85-91 week 13, later 14
-SETTLED_AFTER = {"S1": (1, 1), "S7": (7, 1), "S8": (8, 2), "S14": (14, 2), "S15": (15, 3), "S84": (84, 12),
-                 "S85": (85, 13), "S91": (91, 13), "S92": (92, LATER), "S150": (150, LATER)}
+SETTLED_AFTER = {
+    "S1": (1, 1),
+    "S7": (7, 1),
+    "S8": (8, 2),
+    "S14": (14, 2),
+    "S15": (15, 3),
+    "S84": (84, 12),
+    "S85": (85, 13),
+    "S91": (91, 13),
+    "S92": (92, LATER),
+    "S150": (150, LATER),
+}
 
 
 def week_ledger(known_days_after_t: int = 200) -> Ledger:
     ids = [*SETTLED_AFTER, "NEVER", "WROTE_OFF"]
-    return make_ledger([(i, ISSUED, DUE) for i in ids],
-                       payments=[(i, after(T, d)) for i, (d, _) in SETTLED_AFTER.items()],
-                       write_offs=[("WROTE_OFF", after(T, 10))], known_until=after(T, known_days_after_t))
+    return make_ledger(
+        [(i, ISSUED, DUE) for i in ids],
+        payments=[(i, after(T, d)) for i, (d, _) in SETTLED_AFTER.items()],
+        write_offs=[("WROTE_OFF", after(T, 10))],
+        known_until=after(T, known_days_after_t),
+    )
 
 
 def test_week_boundaries():
@@ -79,11 +115,15 @@ def test_week_of_is_ceil_of_days_over_seven():
 
 def test_open_at_the_end_of_the_data_is_censored_not_unpaid():
     known = after(T, 30)
-    ledger = make_ledger([("OPEN", ISSUED, DUE), ("PAID_LATER", ISSUED, DUE), ("PAID_29", ISSUED, DUE),
-                          ("PAID_30", ISSUED, DUE)],
-                         payments=[("PAID_LATER", after(T, 45)),  # after the end of the data: not a known fact
-                                   ("PAID_29", after(T, 29)), ("PAID_30", after(T, 30))],
-                         known_until=known)
+    ledger = make_ledger(
+        [("OPEN", ISSUED, DUE), ("PAID_LATER", ISSUED, DUE), ("PAID_29", ISSUED, DUE), ("PAID_30", ISSUED, DUE)],
+        payments=[
+            ("PAID_LATER", after(T, 45)),  # after the end of the data: not a known fact
+            ("PAID_29", after(T, 29)),
+            ("PAID_30", after(T, 30)),
+        ],
+        known_until=known,
+    )
     labels = labels_at(ledger, T)
     for invoice in ("OPEN", "PAID_LATER"):
         row = labels.loc[invoice]
@@ -95,16 +135,20 @@ def test_open_at_the_end_of_the_data_is_censored_not_unpaid():
     assert labels.loc["PAID_30", "week_class"] == 5 and labels.loc["PAID_30", "days_to_settle"] == 30
 
 
-@pytest.mark.parametrize(("days_observed", "censored", "observed_weeks"),
-                         [(0, True, 0), (6, True, 0), (7, True, 1), (90, True, 12), (91, False, 13),
-                          (200, False, 13)])
+@pytest.mark.parametrize(
+    ("days_observed", "censored", "observed_weeks"),
+    [(0, True, 0), (6, True, 0), (7, True, 1), (90, True, 12), (91, False, 13), (200, False, 13)],
+)
 def test_observed_weeks_of_an_open_invoice(days_observed, censored, observed_weeks):
-    ledger = make_ledger([("OPEN", ISSUED, DUE), ("OTHER", "2024-01-01", "2024-01-31")],
-                         payments=[("OTHER", "2024-01-10")], known_until=after(T, days_observed))
+    ledger = make_ledger(
+        [("OPEN", ISSUED, DUE), ("OTHER", "2024-01-01", "2024-01-31")],
+        payments=[("OTHER", "2024-01-10")],
+        known_until=after(T, days_observed),
+    )
     row = labels_at(ledger, T).loc["OPEN"]
     assert row["timing_censored"] == censored
     assert row["observed_weeks"] == observed_weeks
-    assert (np.isnan(row["week_class"]) if censored else row["week_class"] == LATER)
+    assert np.isnan(row["week_class"]) if censored else row["week_class"] == LATER
 
 
 def test_a_settlement_in_an_incomplete_week_is_still_known():
@@ -120,20 +164,31 @@ D = "2024-01-31"  # due date of the default cases; D + 90 = 2024-04-30
 
 def default_ledger(known_until: str, default_days: int = 90) -> Ledger:
     return make_ledger(
-        [("UNPAID", "2024-01-01", D), ("PAID_ON_90", "2024-01-01", D), ("PAID_ON_91", "2024-01-01", D),
-         ("PAID_EARLY", "2024-01-01", D), ("WRITTEN_OFF", "2024-01-01", D), ("RECENT", "2024-02-01", "2024-03-02")],
+        [
+            ("UNPAID", "2024-01-01", D),
+            ("PAID_ON_90", "2024-01-01", D),
+            ("PAID_ON_91", "2024-01-01", D),
+            ("PAID_EARLY", "2024-01-01", D),
+            ("WRITTEN_OFF", "2024-01-01", D),
+            ("RECENT", "2024-02-01", "2024-03-02"),
+        ],
         payments=[("PAID_ON_90", after(D, 90)), ("PAID_ON_91", after(D, 91)), ("PAID_EARLY", after(D, 15))],
-        write_offs=[("WRITTEN_OFF", after(D, 20))], known_until=known_until, default_days=default_days)
+        write_offs=[("WRITTEN_OFF", after(D, 20))],
+        known_until=known_until,
+        default_days=default_days,
+    )
 
 
 def test_default_by_write_off_and_by_90_days_past_due():
     assert after(D, 90) == "2024-04-30"
     labels = labels_at(default_ledger(known_until="2024-04-30"), "2024-02-10")
-    expected = {"UNPAID": 1.0,  # unsettled at the end of due + 90 (exactly the end of the data)
-                "PAID_ON_90": 0.0,  # settled on due + 90: in time
-                "PAID_ON_91": 1.0,  # not settled by due + 90 (its payment is after the end of the data anyway)
-                "PAID_EARLY": 0.0,
-                "WRITTEN_OFF": 1.0}
+    expected = {
+        "UNPAID": 1.0,  # unsettled at the end of due + 90 (exactly the end of the data)
+        "PAID_ON_90": 0.0,  # settled on due + 90: in time
+        "PAID_ON_91": 1.0,  # not settled by due + 90 (its payment is after the end of the data anyway)
+        "PAID_EARLY": 0.0,
+        "WRITTEN_OFF": 1.0,
+    }
     for invoice, default in expected.items():
         assert labels.loc[invoice, "default"] == default, invoice
         assert not labels.loc[invoice, "default_censored"], invoice
@@ -157,10 +212,16 @@ def test_default_censored_when_due_plus_90_is_after_the_end_of_the_data():
 def test_the_default_horizon_is_configurable():
     """Ledger(default_days=60): D + 60 = 2024-03-31."""
     ledger = make_ledger(
-        [("UNPAID", "2024-01-01", D), ("PAID_ON_60", "2024-01-01", D), ("PAID_ON_61", "2024-01-01", D),
-         ("RECENT", "2024-02-01", "2024-03-02")],
+        [
+            ("UNPAID", "2024-01-01", D),
+            ("PAID_ON_60", "2024-01-01", D),
+            ("PAID_ON_61", "2024-01-01", D),
+            ("RECENT", "2024-02-01", "2024-03-02"),
+        ],
         payments=[("PAID_ON_60", after(D, 60)), ("PAID_ON_61", after(D, 61))],
-        known_until=after(D, 61), default_days=60)
+        known_until=after(D, 61),
+        default_days=60,
+    )
     assert ledger.default_days == 60
     labels = labels_at(ledger, "2024-02-10")
     assert labels.loc["UNPAID", "default"] == 1.0
@@ -176,8 +237,16 @@ def test_labels_keep_the_snapshot_order_and_columns():
     ledger = week_ledger()
     snapshots = build_features(ledger, [T, pd.Timestamp("2024-03-20")])
     labels = build_labels(ledger, snapshots)
-    assert list(labels.columns) == ["invoice_id", "as_of", "days_to_settle", "week_class", "timing_censored",
-                                    "observed_weeks", "default", "default_censored"]
+    assert list(labels.columns) == [
+        "invoice_id",
+        "as_of",
+        "days_to_settle",
+        "week_class",
+        "timing_censored",
+        "observed_weeks",
+        "default",
+        "default_censored",
+    ]
     assert labels["invoice_id"].tolist() == snapshots["invoice_id"].tolist()
     assert (labels["as_of"].to_numpy() == snapshots["as_of"].to_numpy()).all()
     # the same invoice at a later T: days and week counted from that T

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import features.days
 from features.build import build_features
-from features.ledger import Ledger
+from features.ledger.ledger import Ledger
 from tests.strategies import START, ledgers
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -63,8 +63,9 @@ def test_changing_or_adding_facts_after_t_changes_nothing(tables, offset, extra_
     # and every existing fact dated after T moved further into the future
     payments = changed["payments"]
     after = pd.to_datetime(payments["payment_date"]) > as_of
-    payments.loc[after, "payment_date"] = (pd.to_datetime(payments.loc[after, "payment_date"])
-                                           + pd.Timedelta(days=3)).dt.strftime("%Y-%m-%d")
+    payments.loc[after, "payment_date"] = (
+        pd.to_datetime(payments.loc[after, "payment_date"]) + pd.Timedelta(days=3)
+    ).dt.strftime("%Y-%m-%d")
     after_rows = rows_at(Ledger.from_tables(changed), as_of)
     assert_same_rows(before, after_rows)
 
@@ -79,13 +80,29 @@ def test_a_feature_looking_one_day_ahead_is_caught(monkeypatch):
     monkeypatch.setattr(features.days.AsOf, "last_at_or_before", leaky)
     tables = {
         "customers": pd.DataFrame([{"customer_id": "C1"}]),
-        "invoices": pd.DataFrame([
-            {"invoice_id": "I1", "customer_id": "C1", "invoice_date": "2024-01-01", "due_date": "2024-01-31",
-             "amount": "100", "currency": "USD"},
-            {"invoice_id": "I2", "customer_id": "C1", "invoice_date": "2024-01-05", "due_date": "2024-02-04",
-             "amount": "100", "currency": "USD"}]),
-        "payments": pd.DataFrame([{"payment_id": "P1", "invoice_id": "I1", "payment_date": "2024-02-11",
-                                   "amount": "100"}]),
+        "invoices": pd.DataFrame(
+            [
+                {
+                    "invoice_id": "I1",
+                    "customer_id": "C1",
+                    "invoice_date": "2024-01-01",
+                    "due_date": "2024-01-31",
+                    "amount": "100",
+                    "currency": "USD",
+                },
+                {
+                    "invoice_id": "I2",
+                    "customer_id": "C1",
+                    "invoice_date": "2024-01-05",
+                    "due_date": "2024-02-04",
+                    "amount": "100",
+                    "currency": "USD",
+                },
+            ]
+        ),
+        "payments": pd.DataFrame(
+            [{"payment_id": "P1", "invoice_id": "I1", "payment_date": "2024-02-11", "amount": "100"}]
+        ),
     }
     with pytest.raises(AssertionError):
         check_no_leak(tables, offset=40)  # T = 2024-02-10, the payment lands the next day

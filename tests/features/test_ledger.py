@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from features.contract import VISIBLE_FROM
 from features.errors import LedgerError
-from features.io import ROW_COLUMN
-from features.ledger import Ledger
+from features.ledger.contract import VISIBLE_FROM
+from features.ledger.io import ROW_COLUMN
+from features.ledger.ledger import Ledger
 from tests.ledgers import tiny_tables
 
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -56,8 +56,14 @@ def invoices_with_events(draw) -> list[Invoice]:
             # shares that often add up to the amount exactly, plus arbitrary amounts and exact remainders
             share = draw(st.sampled_from(["quarter", "half", "full", "rest", "cent", "any"]))
             done = sum(c for _, _, c in events)
-            amount = {"quarter": cents // 4, "half": cents // 2, "full": cents, "rest": cents - done, "cent": 1,
-                      "any": draw(st.integers(1, cents))}[share]
+            amount = {
+                "quarter": cents // 4,
+                "half": cents // 2,
+                "full": cents,
+                "rest": cents - done,
+                "cent": 1,
+                "any": draw(st.integers(1, cents)),
+            }[share]
             events.append((kind, day(when), max(1, amount)))
         currency = draw(st.sampled_from(["USD", "EUR"]))
         invoices.append(Invoice(f"I{i}", day(issued), day(issued + terms), cents, currency, events))
@@ -70,16 +76,39 @@ def frames_of(invoices: list[Invoice]) -> dict[str, pd.DataFrame]:
     for inv in invoices:
         for n, (kind, when, cents) in enumerate(inv.events):
             if kind == "payment":
-                payments.append({"payment_id": f"{inv.invoice_id}-P{n}", "invoice_id": inv.invoice_id,
-                                 "payment_date": when, "amount": cents / 100})
+                payments.append(
+                    {
+                        "payment_id": f"{inv.invoice_id}-P{n}",
+                        "invoice_id": inv.invoice_id,
+                        "payment_date": when,
+                        "amount": cents / 100,
+                    }
+                )
             else:
-                adjustments.append({"adjustment_id": f"{inv.invoice_id}-A{n}", "invoice_id": inv.invoice_id,
-                                    "date": when, "amount": cents / 100, "kind": kind})
+                adjustments.append(
+                    {
+                        "adjustment_id": f"{inv.invoice_id}-A{n}",
+                        "invoice_id": inv.invoice_id,
+                        "date": when,
+                        "amount": cents / 100,
+                        "kind": kind,
+                    }
+                )
     frames = {
         "customers": pd.DataFrame([{"customer_id": "C1", "country": "US", "currency": "USD"}]),
-        "invoices": pd.DataFrame([{"invoice_id": inv.invoice_id, "customer_id": "C1",
-                                   "invoice_date": inv.invoice_date, "due_date": inv.due_date,
-                                   "amount": inv.cents / 100, "currency": inv.currency} for inv in invoices]),
+        "invoices": pd.DataFrame(
+            [
+                {
+                    "invoice_id": inv.invoice_id,
+                    "customer_id": "C1",
+                    "invoice_date": inv.invoice_date,
+                    "due_date": inv.due_date,
+                    "amount": inv.cents / 100,
+                    "currency": inv.currency,
+                }
+                for inv in invoices
+            ]
+        ),
         "payments": pd.DataFrame(payments, columns=["payment_id", "invoice_id", "payment_date", "amount"]),
         "adjustments": pd.DataFrame(adjustments, columns=["adjustment_id", "invoice_id", "date", "amount", "kind"]),
         "fx_rates": pd.DataFrame([{"date": START, "currency": "EUR", "rate_to_base": 1.1}]),
@@ -114,10 +143,14 @@ def reference_settlement(inv: Invoice, default_days: int, known_until: pd.Timest
     else:
         default = None
     return {
-        "settle_date": settle, "write_off_date": write_off,
+        "settle_date": settle,
+        "write_off_date": write_off,
         "close_date": settle if settle is not None else write_off,
-        "default_date": default, "is_default": default is not None and default <= known_until,
-        "paid_cents": paid, "credited_cents": credited, "written_off_cents": written_off,
+        "default_date": default,
+        "is_default": default is not None and default <= known_until,
+        "paid_cents": paid,
+        "credited_cents": credited,
+        "written_off_cents": written_off,
     }
 
 
@@ -135,8 +168,12 @@ def cents(value: float) -> int:
 
 # --------------------------------------------------------------------------- settlement
 @FAST
-@given(invoices=invoices_with_events(), default_days=st.sampled_from([30, 90, 120]),
-       known_offset=st.one_of(st.none(), st.integers(0, 500)), cutoffs=st.lists(st.integers(-10, 400), max_size=3))
+@given(
+    invoices=invoices_with_events(),
+    default_days=st.sampled_from([30, 90, 120]),
+    known_offset=st.one_of(st.none(), st.integers(0, 500)),
+    cutoffs=st.lists(st.integers(-10, 400), max_size=3),
+)
 def test_settlement_and_open_amounts_match_reference(invoices, default_days, known_offset, cutoffs):
     known_until = day(known_offset) if known_offset is not None else None
     ledger = Ledger.from_tables(frames_of(invoices), default_days=default_days, known_until=known_until)
@@ -174,8 +211,18 @@ def test_settlement_and_open_amounts_match_reference(invoices, default_days, kno
     if cutoffs:
         cutoff = day(cutoffs[0])
         view = ledger.as_of(cutoff).settlement.set_index("invoice_id")
-        visible = [Invoice(inv.invoice_id, inv.invoice_date, inv.due_date, inv.cents, inv.currency,
-                           [e for e in inv.events if e[1] <= cutoff]) for inv in invoices if inv.invoice_date <= cutoff]
+        visible = [
+            Invoice(
+                inv.invoice_id,
+                inv.invoice_date,
+                inv.due_date,
+                inv.cents,
+                inv.currency,
+                [e for e in inv.events if e[1] <= cutoff],
+            )
+            for inv in invoices
+            if inv.invoice_date <= cutoff
+        ]
         assert sorted(view.index) == sorted(inv.invoice_id for inv in visible)
         for inv in visible:
             ref = reference_settlement(inv, default_days, min(cutoff, expected_known))
@@ -224,22 +271,36 @@ def full_ledgers(draw) -> dict[str, pd.DataFrame]:
         for n in range(draw(st.integers(0, 2))):
             opened = issued + draw(st.integers(0, 100))
             resolved = draw(st.one_of(st.none(), st.integers(0, 100)))
-            disputes.append({"dispute_id": f"{inv.invoice_id}-D{n}", "invoice_id": inv.invoice_id,
-                             "opened_date": day(opened),
-                             "resolved_date": day(opened + resolved) if resolved is not None else pd.NaT,
-                             "reason": "price"})
+            disputes.append(
+                {
+                    "dispute_id": f"{inv.invoice_id}-D{n}",
+                    "invoice_id": inv.invoice_id,
+                    "opened_date": day(opened),
+                    "resolved_date": day(opened + resolved) if resolved is not None else pd.NaT,
+                    "reason": "price",
+                }
+            )
         for n in range(draw(st.integers(0, 2))):
             created = issued + draw(st.integers(0, 100))
-            promises.append({"promise_id": f"{inv.invoice_id}-T{n}", "invoice_id": inv.invoice_id,
-                             "created_date": day(created), "promised_date": day(created + draw(st.integers(0, 30))),
-                             "amount": inv.cents / 100})
-    frames["disputes"] = pd.DataFrame(disputes, columns=["dispute_id", "invoice_id", "opened_date",
-                                                         "resolved_date", "reason"])
-    frames["promises"] = pd.DataFrame(promises, columns=["promise_id", "invoice_id", "created_date",
-                                                         "promised_date", "amount"])
+            promises.append(
+                {
+                    "promise_id": f"{inv.invoice_id}-T{n}",
+                    "invoice_id": inv.invoice_id,
+                    "created_date": day(created),
+                    "promised_date": day(created + draw(st.integers(0, 30))),
+                    "amount": inv.cents / 100,
+                }
+            )
+    frames["disputes"] = pd.DataFrame(
+        disputes, columns=["dispute_id", "invoice_id", "opened_date", "resolved_date", "reason"]
+    )
+    frames["promises"] = pd.DataFrame(
+        promises, columns=["promise_id", "invoice_id", "created_date", "promised_date", "amount"]
+    )
     fx_days = draw(st.lists(st.integers(0, 400), min_size=1, max_size=6, unique=True))
-    frames["fx_rates"] = pd.DataFrame({"date": [day(d) for d in fx_days], "currency": "EUR",
-                                       "rate_to_base": [1 + d / 1000 for d in fx_days]})
+    frames["fx_rates"] = pd.DataFrame(
+        {"date": [day(d) for d in fx_days], "currency": "EUR", "rate_to_base": [1 + d / 1000 for d in fx_days]}
+    )
     return frames
 
 
@@ -286,8 +347,10 @@ def check_as_of(ledger: Ledger, at: int, later: int) -> None:
 def check_fingerprint(ledger: Ledger, seed: int, data: st.DataObject) -> None:
     before = ledger.fingerprint()
     rng = np.random.default_rng(seed)
-    shuffled = {name: frame.iloc[rng.permutation(len(frame)), rng.permutation(frame.shape[1])]
-                for name, frame in ledger.tables.items()}
+    shuffled = {
+        name: frame.iloc[rng.permutation(len(frame)), rng.permutation(frame.shape[1])]
+        for name, frame in ledger.tables.items()
+    }
     assert Ledger(shuffled, known_until=ledger.known_until).fingerprint() == before
     # change one fact (any table, row and contract column) and the fingerprint changes
     name = data.draw(st.sampled_from(sorted(n for n, f in ledger.tables.items() if len(f))))
@@ -300,8 +363,13 @@ def check_fingerprint(ledger: Ledger, seed: int, data: st.DataObject) -> None:
 
 
 @FAST
-@given(frames=full_ledgers(), at=st.integers(-10, 500), later=st.integers(-10, 500),
-       seed=st.integers(0, 2**32 - 1), data=st.data())
+@given(
+    frames=full_ledgers(),
+    at=st.integers(-10, 500),
+    later=st.integers(-10, 500),
+    seed=st.integers(0, 2**32 - 1),
+    data=st.data(),
+)
 def test_as_of_and_fingerprint_properties(frames, at, later, seed, data):
     """as_of(T) shows exactly the facts dated <= T, is idempotent and composes as min; the fingerprint ignores
     row and column order and changes with any fact. (One test so that each generated ledger is typed once.)"""
@@ -344,13 +412,25 @@ def test_fingerprint_changes_with_a_dropped_row_and_with_known_until():
 
 # --------------------------------------------------------------------------- fx
 @FAST
-@given(rates=st.lists(st.tuples(st.sampled_from(["EUR", "GBP"]), st.integers(0, 300), st.integers(500, 2000)),
-                      min_size=1, max_size=12, unique_by=lambda r: (r[0], r[1])),
-       asks=st.lists(st.tuples(st.sampled_from(["EUR", "GBP", "USD", "JPY"]), st.integers(-20, 320)),
-                     min_size=1, max_size=12))
+@given(
+    rates=st.lists(
+        st.tuples(st.sampled_from(["EUR", "GBP"]), st.integers(0, 300), st.integers(500, 2000)),
+        min_size=1,
+        max_size=12,
+        unique_by=lambda r: (r[0], r[1]),
+    ),
+    asks=st.lists(
+        st.tuples(st.sampled_from(["EUR", "GBP", "USD", "JPY"]), st.integers(-20, 320)), min_size=1, max_size=12
+    ),
+)
 def test_fx_rate_is_latest_rate_on_or_before_the_date(rates, asks):
-    fx = pd.DataFrame({"date": pd.Series([day(d) for _, d, _ in rates], dtype="datetime64[s]"),
-                       "currency": [c for c, _, _ in rates], "rate_to_base": [r / 1000 for _, _, r in rates]})
+    fx = pd.DataFrame(
+        {
+            "date": pd.Series([day(d) for _, d, _ in rates], dtype="datetime64[s]"),
+            "currency": [c for c, _, _ in rates],
+            "rate_to_base": [r / 1000 for _, _, r in rates],
+        }
+    )
     ledger = Ledger({"fx_rates": fx}, base_currency="USD")  # fx_rate reads nothing else
     got = ledger.fx_rate(pd.Series([c for c, _ in asks]), pd.Series([day(d) for _, d in asks]))
     for (currency, offset), value in zip(asks, got, strict=True):

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.contract import AMOUNT_TOLERANCE, DATE_DTYPE, TABLES
-from features.simulate import simulate, simulate_with_truth, write_ledger
-from features.simulate_calendar import HABITS
-from features.simulate_stats import invoice_outcomes, realism_summary
-from features.validate import validate_dir
+from features.ledger.contract import AMOUNT_TOLERANCE, DATE_DTYPE, TABLES
+from features.ledger.validate import validate_dir
+from features.simulator.calendar import HABITS
+from features.simulator.simulate import simulate, simulate_with_truth, write_ledger
+from features.simulator.stats import invoice_outcomes, realism_summary
 
 START, END = pd.Timestamp("2024-01-01"), pd.Timestamp("2025-01-01")  # 12 months
 EVENT_DATES = {  # dated columns that record something that happened (so never after the window end)
@@ -98,8 +98,12 @@ def test_dates_within_window_and_ordered(medium):
             assert values.min() >= START and values.max() <= end, (name, column)
     inv = tables["invoices"].set_index("invoice_id")
     assert (inv["due_date"] >= inv["invoice_date"]).all()
-    for name, column in [("payments", "payment_date"), ("adjustments", "date"), ("disputes", "opened_date"),
-                         ("promises", "created_date")]:
+    for name, column in [
+        ("payments", "payment_date"),
+        ("adjustments", "date"),
+        ("disputes", "opened_date"),
+        ("promises", "created_date"),
+    ]:
         frame = tables[name]
         assert (frame[column] >= frame["invoice_id"].map(inv["invoice_date"])).all(), name
     disputes, promises = tables["disputes"], tables["promises"]
@@ -126,8 +130,11 @@ def test_amounts_positive_cents_and_never_overpaid(medium):
     total = paid.add(credited, fill_value=0).add(written_off, fill_value=0)
     assert (total <= inv.reindex(total.index) + AMOUNT_TOLERANCE).all()
     # a write-off is exactly the remaining open amount
-    remaining = inv[written_off.index] - paid.reindex(written_off.index, fill_value=0) \
+    remaining = (
+        inv[written_off.index]
+        - paid.reindex(written_off.index, fill_value=0)
         - credited.reindex(written_off.index, fill_value=0)
+    )
     assert np.allclose(written_off, remaining, atol=AMOUNT_TOLERANCE, rtol=0)
     assert len(written_off) > 0
     # instalments: some invoices have several payments, and still sum to the amount to the cent
@@ -149,7 +156,7 @@ def test_fx_rates_weekly_from_start(medium):
     later = fx.loc[fx["date"] > START, "date"]
     assert (later.dt.day_of_week == 0).all()
     assert (fx["rate_to_base"] > 0).all()
-    assert "GB" in set(tables["customers"]["country"]) and "USD" == tables["customers"]["currency"].mode()[0]
+    assert "GB" in set(tables["customers"]["country"]) and tables["customers"]["currency"].mode()[0] == "USD"
 
 
 def test_realistic_settlement_and_default_rates(medium, medium_outcomes):

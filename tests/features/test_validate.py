@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from features.errors import LedgerError
-from features.io import ROW_COLUMN
-from features.ledger import Ledger
-from features.validate import ORDER, ValidationReport, validate_dir
+from features.ledger.io import ROW_COLUMN
+from features.ledger.ledger import Ledger
+from features.ledger.validate import ORDER, ValidationReport, validate_dir
 from tests.ledgers import tiny_tables, write_tables
 
 TODAY = pd.Timestamp("2025-06-01")  # dates are plausible up to TODAY + 2 years
@@ -46,6 +46,7 @@ def drop_column(table: str, column: str) -> Callable[[Tables], None]:
     def plant(tables: Tables) -> None:
         for row in tables[table]:
             del row[column]
+
     return plant
 
 
@@ -58,90 +59,153 @@ E, W = "error", "warning"
 # Rows in the tiny ledger: invoices I1..I4 = rows 2..5 (I1: payments rows 2-3; I2: promise row 2;
 # I3: payment row 4, credit memo row 2, dispute row 2; I4: write-off row 3); payments P1..P3 = rows 2..4.
 CASES = {
-    "missing required column": (drop_column("payments", "amount"),
-                                [("payments.csv", None, "amount", "missing_column", E)]),
-    "empty required cell": (put("payments", 2, payment_date=""),
-                            [("payments.csv", 4, "payment_date", "required_empty", E)]),
-    "unparseable date": (put("payments", 2, payment_date="10/03/2024"),
-                         [("payments.csv", 4, "payment_date", "parse", E)]),
-    "impossible date": (put("invoices", 3, due_date="2024-02-30"),
-                        [("invoices.csv", 5, "due_date", "parse", E), *cascade("adjustments.csv", 3)]),
+    "missing required column": (
+        drop_column("payments", "amount"),
+        [("payments.csv", None, "amount", "missing_column", E)],
+    ),
+    "empty required cell": (
+        put("payments", 2, payment_date=""),
+        [("payments.csv", 4, "payment_date", "required_empty", E)],
+    ),
+    "unparseable date": (
+        put("payments", 2, payment_date="10/03/2024"),
+        [("payments.csv", 4, "payment_date", "parse", E)],
+    ),
+    "impossible date": (
+        put("invoices", 3, due_date="2024-02-30"),
+        [("invoices.csv", 5, "due_date", "parse", E), *cascade("adjustments.csv", 3)],
+    ),
     "non-numeric amount": (put("payments", 2, amount="1,500.00"), [("payments.csv", 4, "amount", "parse", E)]),
     "zero amount": (put("payments", 2, amount="0"), [("payments.csv", 4, "amount", "non_positive", E)]),
-    "negative amount": (put("payments", 2, amount="-1500.00"),
-                        [("payments.csv", 4, "amount", "non_positive", E)]),
-    "non-positive fx rate": (put("fx_rates", 1, rate_to_base="0"),
-                             [("fx_rates.csv", 3, "rate_to_base", "non_positive", E)]),
-    "duplicate id": (put("payments", 1, payment_id="P1"),
-                     [("payments.csv", 2, "payment_id", "duplicate_id", E),
-                      ("payments.csv", 3, "payment_id", "duplicate_id", E)]),
-    "orphan invoice -> customer": (put("invoices", 1, customer_id="C9"),
-                                   [("invoices.csv", 3, "customer_id", "orphan", E), *cascade("promises.csv", 2)]),
-    "orphan payment -> invoice": (put("payments", 2, invoice_id="I9"),
-                                  [("payments.csv", 4, "invoice_id", "orphan", E)]),
-    "child of a rejected parent": (put("invoices", 0, amount="-5"),
-                                   [("invoices.csv", 2, "amount", "non_positive", E),
-                                    *cascade("payments.csv", 2, 3)]),
-    "due date before invoice date": (put("invoices", 1, due_date="2024-01-15"),
-                                     [("invoices.csv", 3, "due_date", "due_before_invoice", E),
-                                      *cascade("promises.csv", 2)]),
-    "payment before invoice date": (put("payments", 2, payment_date="2024-01-10"),
-                                    [("payments.csv", 4, "payment_date", "payment_date_before_invoice", E)]),
-    "adjustment before invoice date": (put("adjustments", 1, date="2024-02-01"),
-                                       [("adjustments.csv", 3, "date", "date_before_invoice", E)]),
-    "overpayment beyond tolerance": (put("payments", 1, amount="500.00"),  # 1,100 paid on 1,000
-                                     [("payments.csv", 3, "amount", "overpayment", E)]),
-    "overpayment with a credit memo": (put("payments", 2, amount="1600.00"),  # 1,600 + 500 credit on 2,000
-                                       [("payments.csv", 4, "amount", "overpayment", E)]),
-    "overpayment within tolerance": (put("payments", 1, amount="410.00"),  # 10.00 over = 1% of 1,000
-                                     [("payments.csv", 3, "amount", "overpayment", W)]),
-    "overpayment by one cent": (put("payments", 1, amount="400.01"),
-                                [("payments.csv", 3, "amount", "overpayment", W)]),
-    "overpayment just beyond tolerance": (put("payments", 1, amount="410.02"),
-                                          [("payments.csv", 3, "amount", "overpayment", E)]),
-    "unknown currency code": (put("invoices", 1, currency="USX"),
-                              [("invoices.csv", 3, "currency", "currency", E), *cascade("promises.csv", 2)]),
-    "unknown customer currency": (put("customers", 0, currency="DOLLARS"),
-                                  [("customers.csv", 2, "currency", "currency", E),
-                                   ("invoices.csv", 2, "customer_id", "parent_rejected", E),
-                                   ("invoices.csv", 3, "customer_id", "parent_rejected", E),
-                                   *cascade("payments.csv", 2, 3), *cascade("promises.csv", 2)]),
-    "missing fx rates for a used currency": (put("invoices", 1, currency="GBP"),
-                                             [("invoices.csv", 3, "currency", "fx_missing", E),
-                                              *cascade("promises.csv", 2)]),
-    "date after the plausible range": (put("payments", 2, payment_date="2099-01-01"),
-                                       [("payments.csv", 4, "payment_date", "date_range", E)]),
-    "date before the plausible range": (put("disputes", 0, opened_date="1989-12-31"),
-                                        [("disputes.csv", 2, "opened_date", "date_range", E),
-                                         ("disputes.csv", 2, "opened_date", "opened_date_before_invoice", W)]),
-    "unknown adjustment kind": (put("adjustments", 0, kind="discount"),
-                                [("adjustments.csv", 2, "kind", "adjustment_kind", E)]),
-    "dispute resolved before opened": (put("disputes", 0, resolved_date="2024-02-01"),
-                                       [("disputes.csv", 2, "resolved_date", "resolved_before_opened", E)]),
-    "dispute opened before its invoice": (put("disputes", 0, opened_date="2024-01-10"),
-                                          [("disputes.csv", 2, "opened_date", "opened_date_before_invoice", W)]),
-    "promise before created": (put("promises", 0, promised_date="2024-03-01"),
-                               [("promises.csv", 2, "promised_date", "promise_before_created", E)]),
-    "non-positive promised amount": (put("promises", 0, amount="0"),
-                                     [("promises.csv", 2, "amount", "non_positive", E)]),
-    "duplicate fx rate": (append("fx_rates", date="2024-02-01", currency="EUR", rate_to_base="1.09"),
-                          [("fx_rates.csv", 3, "date", "duplicate_rate", E),
-                           ("fx_rates.csv", 4, "date", "duplicate_rate", E)]),
-    "unknown fx currency": (append("fx_rates", date="2024-02-01", currency="EURO", rate_to_base="1.09"),
-                            [("fx_rates.csv", 4, "currency", "currency", E)]),
-    "invoice before the first fx rate": (put("invoices", 2, invoice_date="2023-12-20"),
-                                         [("invoices.csv", 4, "invoice_date", "fx_gap", E),
-                                          *cascade("payments.csv", 4), *cascade("adjustments.csv", 2),
-                                          *cascade("disputes.csv", 2)]),
+    "negative amount": (put("payments", 2, amount="-1500.00"), [("payments.csv", 4, "amount", "non_positive", E)]),
+    "non-positive fx rate": (
+        put("fx_rates", 1, rate_to_base="0"),
+        [("fx_rates.csv", 3, "rate_to_base", "non_positive", E)],
+    ),
+    "duplicate id": (
+        put("payments", 1, payment_id="P1"),
+        [("payments.csv", 2, "payment_id", "duplicate_id", E), ("payments.csv", 3, "payment_id", "duplicate_id", E)],
+    ),
+    "orphan invoice -> customer": (
+        put("invoices", 1, customer_id="C9"),
+        [("invoices.csv", 3, "customer_id", "orphan", E), *cascade("promises.csv", 2)],
+    ),
+    "orphan payment -> invoice": (
+        put("payments", 2, invoice_id="I9"),
+        [("payments.csv", 4, "invoice_id", "orphan", E)],
+    ),
+    "child of a rejected parent": (
+        put("invoices", 0, amount="-5"),
+        [("invoices.csv", 2, "amount", "non_positive", E), *cascade("payments.csv", 2, 3)],
+    ),
+    "due date before invoice date": (
+        put("invoices", 1, due_date="2024-01-15"),
+        [("invoices.csv", 3, "due_date", "due_before_invoice", E), *cascade("promises.csv", 2)],
+    ),
+    "payment before invoice date": (
+        put("payments", 2, payment_date="2024-01-10"),
+        [("payments.csv", 4, "payment_date", "payment_date_before_invoice", E)],
+    ),
+    "adjustment before invoice date": (
+        put("adjustments", 1, date="2024-02-01"),
+        [("adjustments.csv", 3, "date", "date_before_invoice", E)],
+    ),
+    "overpayment beyond tolerance": (
+        put("payments", 1, amount="500.00"),  # 1,100 paid on 1,000
+        [("payments.csv", 3, "amount", "overpayment", E)],
+    ),
+    "overpayment with a credit memo": (
+        put("payments", 2, amount="1600.00"),  # 1,600 + 500 credit on 2,000
+        [("payments.csv", 4, "amount", "overpayment", E)],
+    ),
+    "overpayment within tolerance": (
+        put("payments", 1, amount="410.00"),  # 10.00 over = 1% of 1,000
+        [("payments.csv", 3, "amount", "overpayment", W)],
+    ),
+    "overpayment by one cent": (put("payments", 1, amount="400.01"), [("payments.csv", 3, "amount", "overpayment", W)]),
+    "overpayment just beyond tolerance": (
+        put("payments", 1, amount="410.02"),
+        [("payments.csv", 3, "amount", "overpayment", E)],
+    ),
+    "unknown currency code": (
+        put("invoices", 1, currency="USX"),
+        [("invoices.csv", 3, "currency", "currency", E), *cascade("promises.csv", 2)],
+    ),
+    "unknown customer currency": (
+        put("customers", 0, currency="DOLLARS"),
+        [
+            ("customers.csv", 2, "currency", "currency", E),
+            ("invoices.csv", 2, "customer_id", "parent_rejected", E),
+            ("invoices.csv", 3, "customer_id", "parent_rejected", E),
+            *cascade("payments.csv", 2, 3),
+            *cascade("promises.csv", 2),
+        ],
+    ),
+    "missing fx rates for a used currency": (
+        put("invoices", 1, currency="GBP"),
+        [("invoices.csv", 3, "currency", "fx_missing", E), *cascade("promises.csv", 2)],
+    ),
+    "date after the plausible range": (
+        put("payments", 2, payment_date="2099-01-01"),
+        [("payments.csv", 4, "payment_date", "date_range", E)],
+    ),
+    "date before the plausible range": (
+        put("disputes", 0, opened_date="1989-12-31"),
+        [
+            ("disputes.csv", 2, "opened_date", "date_range", E),
+            ("disputes.csv", 2, "opened_date", "opened_date_before_invoice", W),
+        ],
+    ),
+    "unknown adjustment kind": (
+        put("adjustments", 0, kind="discount"),
+        [("adjustments.csv", 2, "kind", "adjustment_kind", E)],
+    ),
+    "dispute resolved before opened": (
+        put("disputes", 0, resolved_date="2024-02-01"),
+        [("disputes.csv", 2, "resolved_date", "resolved_before_opened", E)],
+    ),
+    "dispute opened before its invoice": (
+        put("disputes", 0, opened_date="2024-01-10"),
+        [("disputes.csv", 2, "opened_date", "opened_date_before_invoice", W)],
+    ),
+    "promise before created": (
+        put("promises", 0, promised_date="2024-03-01"),
+        [("promises.csv", 2, "promised_date", "promise_before_created", E)],
+    ),
+    "non-positive promised amount": (
+        put("promises", 0, amount="0"),
+        [("promises.csv", 2, "amount", "non_positive", E)],
+    ),
+    "duplicate fx rate": (
+        append("fx_rates", date="2024-02-01", currency="EUR", rate_to_base="1.09"),
+        [("fx_rates.csv", 3, "date", "duplicate_rate", E), ("fx_rates.csv", 4, "date", "duplicate_rate", E)],
+    ),
+    "unknown fx currency": (
+        append("fx_rates", date="2024-02-01", currency="EURO", rate_to_base="1.09"),
+        [("fx_rates.csv", 4, "currency", "currency", E)],
+    ),
+    "invoice before the first fx rate": (
+        put("invoices", 2, invoice_date="2023-12-20"),
+        [
+            ("invoices.csv", 4, "invoice_date", "fx_gap", E),
+            *cascade("payments.csv", 4),
+            *cascade("adjustments.csv", 2),
+            *cascade("disputes.csv", 2),
+        ],
+    ),
     "unknown country": (put("customers", 1, country="XX"), [("customers.csv", 3, "country", "country", W)]),
-    "negative payment terms": (put("customers", 1, payment_terms_days="-30"),
-                               [("customers.csv", 3, "payment_terms_days", "negative", E),
-                                ("invoices.csv", 4, "customer_id", "parent_rejected", E),
-                                ("invoices.csv", 5, "customer_id", "parent_rejected", E),
-                                *cascade("payments.csv", 4), *cascade("adjustments.csv", 2, 3),
-                                *cascade("disputes.csv", 2)]),
-    "very long terms": (put("invoices", 1, due_date="2025-03-01"),
-                        [("invoices.csv", 3, "due_date", "long_terms", W)]),
+    "negative payment terms": (
+        put("customers", 1, payment_terms_days="-30"),
+        [
+            ("customers.csv", 3, "payment_terms_days", "negative", E),
+            ("invoices.csv", 4, "customer_id", "parent_rejected", E),
+            ("invoices.csv", 5, "customer_id", "parent_rejected", E),
+            *cascade("payments.csv", 4),
+            *cascade("adjustments.csv", 2, 3),
+            *cascade("disputes.csv", 2),
+        ],
+    ),
+    "very long terms": (put("invoices", 1, due_date="2025-03-01"), [("invoices.csv", 3, "due_date", "long_terms", W)]),
 }
 
 
@@ -180,8 +244,10 @@ def test_problem_reads_as_a_sentence(tmp_path):
     report = validate_planted(tmp_path, put("payments", 2, payment_date="10/03/2024"))
     (problem,) = report.problems
     assert problem.value == "10/03/2024"
-    assert str(problem) == ("error: payments.csv, row 4, column payment_date (value '10/03/2024'): "
-                            "'payment_date' is not a date; expected YYYY-MM-DD")
+    assert str(problem) == (
+        "error: payments.csv, row 4, column payment_date (value '10/03/2024'): "
+        "'payment_date' is not a date; expected YYYY-MM-DD"
+    )
 
 
 def test_missing_required_column_rejects_every_row(tmp_path):
@@ -194,6 +260,7 @@ def test_missing_required_column_rejects_every_row(tmp_path):
 def test_missing_required_file(tmp_path):
     def plant(tables: Tables) -> None:
         del tables["customers"]
+
     report = validate_planted(tmp_path, plant)
     missing = [p for p in report.problems if p.rule == "missing_file"]
     assert [(p.file, p.row, p.column, p.severity) for p in missing] == [("customers.csv", None, None, E)]
@@ -209,6 +276,7 @@ def test_missing_optional_files_are_fine(tmp_path):
     def plant(tables: Tables) -> None:
         for name in ("adjustments", "disputes", "promises"):
             del tables[name]
+
     # without the credit memo, I3 (2,000) is only part paid (1,500): still valid
     report = validate_planted(tmp_path, plant)
     assert report.problems == []
@@ -223,8 +291,9 @@ def test_empty_required_currency_is_reported_once(tmp_path):
 def test_rejected_payment_does_not_push_a_valid_one_over(tmp_path):
     # a mistyped duplicate upload of the full amount, dated before the invoice: rejected for its date, it must
     # not also make the two genuine payments look like over-payments
-    report = validate_planted(tmp_path, append("payments", payment_id="P9", invoice_id="I1",
-                                               payment_date="2023-12-01", amount="1000.00"))
+    report = validate_planted(
+        tmp_path, append("payments", payment_id="P9", invoice_id="I1", payment_date="2023-12-01", amount="1000.00")
+    )
     assert found(report) == [("payments.csv", 5, "payment_date", "payment_date_before_invoice", E)]
     assert sorted(report.tables["payments"]["payment_id"]) == ["P1", "P2", "P3"]
 
@@ -233,6 +302,7 @@ def test_rejected_credit_memo_does_not_count_towards_overpayment(tmp_path):
     def plant(tables: Tables) -> None:
         tables["payments"][2]["amount"] = "2000.00"  # I3 paid in full ...
         tables["adjustments"][0]["date"] = "2023-12-01"  # ... and its credit memo is rejected (before the invoice)
+
     report = validate_planted(tmp_path, plant)
     assert found(report) == [("adjustments.csv", 2, "date", "date_before_invoice", E)]
 
@@ -241,10 +311,15 @@ def test_rejected_fx_rates_do_not_cover_a_currency(tmp_path):
     def plant(tables: Tables) -> None:
         for row in tables["fx_rates"]:
             row["rate_to_base"] = "-1"
+
     report = validate_planted(tmp_path, plant)
     rules = {(p.file, p.row, p.rule) for p in report.problems}
-    assert {("fx_rates.csv", 2, "non_positive"), ("fx_rates.csv", 3, "non_positive"),
-            ("invoices.csv", 4, "fx_missing"), ("invoices.csv", 5, "fx_missing")} <= rules
+    assert {
+        ("fx_rates.csv", 2, "non_positive"),
+        ("fx_rates.csv", 3, "non_positive"),
+        ("invoices.csv", 4, "fx_missing"),
+        ("invoices.csv", 5, "fx_missing"),
+    } <= rules
     # so the valid rest is itself valid: no EUR invoice without a EUR rate
     assert set(report.tables["invoices"]["currency"]) == {"USD"}
 
@@ -253,6 +328,7 @@ def test_lowercase_codes_and_base_currency(tmp_path):
     def plant(tables: Tables) -> None:
         tables["invoices"][2]["currency"] = "eur"
         tables["customers"][1]["country"] = "fr"
+
     assert validate_planted(tmp_path, plant, base_currency="usd").problems == []
 
 
@@ -268,13 +344,22 @@ def test_row_accounting_with_several_faults(tmp_path):
         tables["disputes"][0]["resolved_date"] = "2024-02-01"  # D1
         tables["customers"][1]["country"] = "XX"  # a warning: kept
         tables["fx_rates"].append({"date": "2024-02-01", "currency": "EUR", "rate_to_base": "1.09"})  # 2 rows
-        tables["adjustments"].append({"adjustment_id": "A1", "invoice_id": "I2", "date": "2024-03-05",
-                                      "amount": "10.00", "kind": "credit_memo"})  # duplicate id: A1 twice
+        tables["adjustments"].append(
+            {"adjustment_id": "A1", "invoice_id": "I2", "date": "2024-03-05", "amount": "10.00", "kind": "credit_memo"}
+        )  # duplicate id: A1 twice
+
     report = validate_planted(tmp_path, plant)
     accounting = report.row_accounting().set_index("table")
     assert list(accounting.index) == ORDER
-    expected = {"customers": (2, 2, 0), "invoices": (4, 3, 1), "payments": (3, 0, 3), "adjustments": (3, 1, 2),
-                "disputes": (1, 0, 1), "promises": (1, 1, 0), "fx_rates": (3, 1, 2)}
+    expected = {
+        "customers": (2, 2, 0),
+        "invoices": (4, 3, 1),
+        "payments": (3, 0, 3),
+        "adjustments": (3, 1, 2),
+        "disputes": (1, 0, 1),
+        "promises": (1, 1, 0),
+        "fx_rates": (3, 1, 2),
+    }
     for table, numbers in expected.items():
         assert tuple(accounting.loc[table]) == numbers, table
         raw_rows = set(report.raw_tables[table][ROW_COLUMN])
@@ -374,5 +459,5 @@ def test_unreadable_parquet_is_a_ledger_error(tmp_path):
     write_tables(tiny_tables(), tmp_path)
     (tmp_path / "promises.csv").unlink()
     (tmp_path / "promises.parquet").write_text("not parquet")
-    with pytest.raises(LedgerError, match="promises.parquet: not a readable Parquet file"):
+    with pytest.raises(LedgerError, match=r"promises\.parquet: not a readable Parquet file"):
         validate_dir(tmp_path, today=TODAY)

@@ -8,7 +8,7 @@ import pytest
 
 from features.build import build_features
 from features.labels import HORIZON_WEEKS, LATER, build_labels
-from features.ledger import Ledger
+from features.ledger.ledger import Ledger
 from features.weeks import WEEK_FEATURES, expand_weeks
 from tests.features.test_labels import SETTLED_AFTER, T, after, make_ledger, week_ledger
 
@@ -43,8 +43,11 @@ def test_training_rows_end_at_the_settlement_week_with_one_event():
 
 
 def test_censored_rows_cover_only_the_weeks_observed():
-    ledger = make_ledger([("OPEN", "2024-02-01", "2024-03-02"), ("LATE", "2024-02-01", "2024-03-02")],
-                         payments=[("LATE", after(T, 40))], known_until=after(T, 30))  # 30 days: 4 full weeks
+    ledger = make_ledger(
+        [("OPEN", "2024-02-01", "2024-03-02"), ("LATE", "2024-02-01", "2024-03-02")],
+        payments=[("LATE", after(T, 40))],
+        known_until=after(T, 30),
+    )  # 30 days: 4 full weeks
     snapshots = build_features(ledger, T)
     labels = build_labels(ledger, snapshots)
     assert labels["timing_censored"].all() and (labels["observed_weeks"] == 4).all()
@@ -90,15 +93,40 @@ def calendar_ledger() -> Ledger:
     due 2024-04-10 (week 3), with a promise made on 03-20 to pay on 04-02 (week 2)."""
     tables = {
         "customers": pd.DataFrame([{"customer_id": "C1"}]),
-        "invoices": pd.DataFrame([
-            {"invoice_id": "H1", "customer_id": "C1", "invoice_date": "2024-01-20", "due_date": "2024-02-19",
-             "amount": "100.00", "currency": "USD"},
-            {"invoice_id": "F", "customer_id": "C1", "invoice_date": "2024-03-11", "due_date": "2024-04-10",
-             "amount": "100.00", "currency": "USD"}]),
-        "payments": pd.DataFrame([{"payment_id": "P1", "invoice_id": "H1", "payment_date": "2024-02-29",
-                                   "amount": "100.00"}]),
-        "promises": pd.DataFrame([{"promise_id": "R1", "invoice_id": "F", "created_date": "2024-03-20",
-                                   "promised_date": "2024-04-02", "amount": ""}]),
+        "invoices": pd.DataFrame(
+            [
+                {
+                    "invoice_id": "H1",
+                    "customer_id": "C1",
+                    "invoice_date": "2024-01-20",
+                    "due_date": "2024-02-19",
+                    "amount": "100.00",
+                    "currency": "USD",
+                },
+                {
+                    "invoice_id": "F",
+                    "customer_id": "C1",
+                    "invoice_date": "2024-03-11",
+                    "due_date": "2024-04-10",
+                    "amount": "100.00",
+                    "currency": "USD",
+                },
+            ]
+        ),
+        "payments": pd.DataFrame(
+            [{"payment_id": "P1", "invoice_id": "H1", "payment_date": "2024-02-29", "amount": "100.00"}]
+        ),
+        "promises": pd.DataFrame(
+            [
+                {
+                    "promise_id": "R1",
+                    "invoice_id": "F",
+                    "created_date": "2024-03-20",
+                    "promised_date": "2024-04-02",
+                    "amount": "",
+                }
+            ]
+        ),
     }
     return Ledger.from_tables(tables)
 

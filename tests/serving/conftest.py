@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from payrisk.settings import Settings
 from serving.app import create_app
+from serving.settings import Settings
 from serving.store.audit import Actor
 from serving.store.engine import make_engine, make_sessionmaker
 from serving.store.keys import create_key
@@ -40,9 +40,12 @@ def _postgres_schema_url() -> Iterator[str]:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     except OperationalError as exc:
         admin.dispose()
-        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL} ({str(exc).splitlines()[0]}). The store tests "
-                    "need it (CI starts it; locally: pg_ctlcluster 15 main start, trust auth, database 'test'); "
-                    "set PAYRISK_TEST_POSTGRES_URL to use another server.", pytrace=False)
+        pytest.fail(
+            f"PostgreSQL is not reachable at {POSTGRES_URL} ({str(exc).splitlines()[0]}). The store tests "
+            "need it (CI starts it; locally: pg_ctlcluster 15 main start, trust auth, database 'test'); "
+            "set PAYRISK_TEST_POSTGRES_URL to use another server.",
+            pytrace=False,
+        )
     separator = "&" if "?" in POSTGRES_URL else "?"
     try:
         yield f"{POSTGRES_URL}{separator}options={quote(f'-csearch_path={schema}')}"
@@ -94,9 +97,13 @@ def keys(sessions) -> dict[str, str]:
     """One API key per role (collectors K1 and K2, who own customers C1 and C2 of the tiny ledger)."""
     made = {}
     with sessions() as session:
-        for name, role, collector in (("admin", "admin", None), ("finance", "finance", None),
-                                      ("data_scientist", "data_scientist", None), ("collector", "collector", "K1"),
-                                      ("collector_k2", "collector", "K2")):
+        for name, role, collector in (
+            ("admin", "admin", None),
+            ("finance", "finance", None),
+            ("data_scientist", "data_scientist", None),
+            ("collector", "collector", "K1"),
+            ("collector_k2", "collector", "K2"),
+        ):
             _, made[name] = create_key(session, role, name, TEST_ACTOR, collector_id=collector)
         session.commit()
     return made
@@ -105,13 +112,14 @@ def keys(sessions) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def bundle():
     """A small trained ScoringBundle (seconds to fit), shared by the scoring tests."""
-    from features.ledger import Ledger
-    from features.simulate import simulate
+    from features.ledger.ledger import Ledger
+    from features.simulator.simulate import simulate
     from training.train import TrainConfig, fit_bundle
 
     ledger = Ledger.from_tables(simulate(80, 14, seed=3))
-    return fit_bundle(ledger, ledger.known_until,
-                      TrainConfig(rounds=8, window_days=180, every_days=21, early_stopping=4))
+    return fit_bundle(
+        ledger, ledger.known_until, TrainConfig(rounds=8, window_days=180, every_days=21, early_stopping=4)
+    )
 
 
 def headers(keys: dict[str, str], who: str) -> dict[str, str]:

@@ -7,8 +7,11 @@ from tests.serving.conftest import headers
 
 def test_collector_records_and_lists_own_activities(client, keys, tiny_loaded):
     k1 = headers(keys, "collector")
-    call = client.post("/v1/activities", json={"customer_id": "C1", "kind": "call", "date": "2024-03-12",
-                                               "note": "left a voicemail"}, headers=k1)
+    call = client.post(
+        "/v1/activities",
+        json={"customer_id": "C1", "kind": "call", "date": "2024-03-12", "note": "left a voicemail"},
+        headers=k1,
+    )
     assert call.status_code == 201, call.text
     assert call.json()["collector_id"] == "K1" and call.json()["activity_id"] >= 1
     listed = client.get("/v1/activities", params={"customer_id": "C1"}, headers=k1).json()["activities"]
@@ -18,22 +21,42 @@ def test_collector_records_and_lists_own_activities(client, keys, tiny_loaded):
 
 def test_collector_may_not_touch_other_accounts(client, keys, tiny_loaded):
     k1 = headers(keys, "collector")
-    assert client.post("/v1/activities", json={"customer_id": "C2", "kind": "note", "date": "2024-03-12"},
-                       headers=k1).status_code == 403
+    assert (
+        client.post(
+            "/v1/activities", json={"customer_id": "C2", "kind": "note", "date": "2024-03-12"}, headers=k1
+        ).status_code
+        == 403
+    )
     assert client.get("/v1/activities", params={"customer_id": "C2"}, headers=k1).status_code == 403
-    assert client.post("/v1/activities", json={"customer_id": "C1", "kind": "note", "collector_id": "K2"},
-                       headers=k1).status_code == 403
-    other = client.post("/v1/activities", json={"customer_id": "C2", "kind": "note", "date": "2024-03-12"},
-                        headers=headers(keys, "collector_k2"))
+    assert (
+        client.post(
+            "/v1/activities", json={"customer_id": "C1", "kind": "note", "collector_id": "K2"}, headers=k1
+        ).status_code
+        == 403
+    )
+    other = client.post(
+        "/v1/activities",
+        json={"customer_id": "C2", "kind": "note", "date": "2024-03-12"},
+        headers=headers(keys, "collector_k2"),
+    )
     assert other.status_code == 201
     assert client.get("/v1/activities", headers=k1).json()["activities"] == []
 
 
 def test_a_promise_to_pay_becomes_a_ledger_promise(client, keys, tiny_loaded):
     k2 = headers(keys, "collector_k2")
-    promise = client.post("/v1/activities", json={"customer_id": "C2", "invoice_id": "I4", "kind": "promise",
-                                                  "date": "2024-03-05", "promised_date": "2024-03-29",
-                                                  "amount": "800"}, headers=k2)
+    promise = client.post(
+        "/v1/activities",
+        json={
+            "customer_id": "C2",
+            "invoice_id": "I4",
+            "kind": "promise",
+            "date": "2024-03-05",
+            "promised_date": "2024-03-29",
+            "amount": "800",
+        },
+        headers=k2,
+    )
     assert promise.status_code == 201, promise.text
     worklist = client.get("/v1/worklists/K2", params={"as_of": "2024-03-15"}, headers=k2).json()
     (account,) = worklist["accounts"]
@@ -43,15 +66,34 @@ def test_a_promise_to_pay_becomes_a_ledger_promise(client, keys, tiny_loaded):
 
 def test_bad_promises_are_rejected_with_the_validators_words(client, keys, tiny_loaded):
     k1 = headers(keys, "collector")
-    before = client.post("/v1/activities", json={"customer_id": "C1", "invoice_id": "I2", "kind": "promise",
-                                                 "date": "2024-03-10", "promised_date": "2024-03-01"}, headers=k1)
+    before = client.post(
+        "/v1/activities",
+        json={
+            "customer_id": "C1",
+            "invoice_id": "I2",
+            "kind": "promise",
+            "date": "2024-03-10",
+            "promised_date": "2024-03-01",
+        },
+        headers=k1,
+    )
     assert before.status_code == 422
     assert before.json()["problems"][0]["message"] == "promised payment date is before the date the promise was made"
-    foreign = client.post("/v1/activities", json={"customer_id": "C1", "invoice_id": "I3", "kind": "promise",
-                                                  "date": "2024-03-10", "promised_date": "2024-03-20"}, headers=k1)
+    foreign = client.post(
+        "/v1/activities",
+        json={
+            "customer_id": "C1",
+            "invoice_id": "I3",
+            "kind": "promise",
+            "date": "2024-03-10",
+            "promised_date": "2024-03-20",
+        },
+        headers=k1,
+    )
     assert foreign.status_code == 422 and "belongs to customer C2" in foreign.json()["problems"][0]["message"]
-    undated = client.post("/v1/activities", json={"customer_id": "C1", "invoice_id": "I2", "kind": "promise"},
-                          headers=k1)
+    undated = client.post(
+        "/v1/activities", json={"customer_id": "C1", "invoice_id": "I2", "kind": "promise"}, headers=k1
+    )
     assert undated.status_code == 422 and undated.json()["problems"][0]["column"] == "promised_date"
     unknown = client.post("/v1/activities", json={"customer_id": "C404", "kind": "call"}, headers=k1)
     assert unknown.status_code == 422
@@ -61,8 +103,9 @@ def test_bad_promises_are_rejected_with_the_validators_words(client, keys, tiny_
 
 def test_admin_records_for_a_collector_and_it_is_audited(client, keys, tiny_loaded):
     admin = headers(keys, "admin")
-    response = client.post("/v1/activities", json={"customer_id": "C2", "kind": "email", "date": "2024-03-01"},
-                           headers=admin)
+    response = client.post(
+        "/v1/activities", json={"customer_id": "C2", "kind": "email", "date": "2024-03-01"}, headers=admin
+    )
     assert response.status_code == 201 and response.json()["collector_id"] == "K2"
     (entry,) = client.get("/v1/audit", params={"action": "activity.create"}, headers=admin).json()["entries"]
     assert (entry["actor_name"], entry["role"], entry["after"]["kind"]) == ("admin", "admin", "email")

@@ -14,9 +14,13 @@ from tests.serving.test_worklist import score_row
 
 
 def store_scores(sessions) -> int:
-    scores = pd.DataFrame([score_row("I2", "C1", 500.0, 0.1, 0.1, 0.05, 0.15, "13 days past due"),
-                           score_row("I3", "C2", 1080.0, 0.2, 0.2, 0.0, 0.2, "open dispute"),
-                           score_row("I4", "C2", 864.0, 0.05, 0.05, 0.08, 0.08, "open dispute")])
+    scores = pd.DataFrame(
+        [
+            score_row("I2", "C1", 500.0, 0.1, 0.1, 0.05, 0.15, "13 days past due"),
+            score_row("I3", "C2", 1080.0, 0.2, 0.2, 0.0, 0.2, "open dispute"),
+            score_row("I4", "C2", 864.0, 0.05, 0.05, 0.08, 0.08, "open dispute"),
+        ]
+    )
     with sessions() as session:
         run = start_run(session, dt.date(2024, 3, 15), "test-model-1", "fingerprint", TEST_ACTOR)
         return finish_run(session, run, scores, TEST_ACTOR).id
@@ -27,7 +31,12 @@ def test_kpis_match_the_hand_computed_numbers(client, keys, tiny_loaded, session
     assert response.status_code == 200, response.text
     kpis = response.json()
     assert [(b["bucket"], b["amount"]) for b in kpis["aging"]["buckets"]] == [
-        ("current", 864.0), ("1-30", 1040.0), ("31-60", 0.0), ("61-90", 0.0), ("90+", 0.0)]
+        ("current", 864.0),
+        ("1-30", 1040.0),
+        ("31-60", 0.0),
+        ("61-90", 0.0),
+        ("90+", 0.0),
+    ]
     assert kpis["aging"]["total"] == 1904.0 == kpis["ending_ar"]["value"]
     assert kpis["dso_standard"]["value"] == pytest.approx(1904 / 4524 * 90)
     assert kpis["cei"]["value"] == pytest.approx(2620 / 3660 * 100)

@@ -7,16 +7,30 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from features.ledger import Ledger
-from features.simulate import simulate, write_ledger
-from serving.scoring_service import ModelHolder
+from features.ledger.ledger import Ledger
+from features.simulator.simulate import simulate, write_ledger
+from serving.services.scoring_service import ModelHolder
 from serving.store.models import LEDGER_MODELS, AuditEntry, LedgerState, Score, ScoringRun
 from tests.serving.conftest import headers
 
 CHILDREN = ("payments", "adjustments", "disputes", "promises")
-SCORE_VALUES = ["customer_id", "as_of", "open_amount", "currency", "open_amount_base", "days_past_due",
-                "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90",
-                *[f"p_pay_week_{k}" for k in range(1, 14)], "p_pay_later", "p_default", "expected_loss", "reasons"]
+SCORE_VALUES = [
+    "customer_id",
+    "as_of",
+    "open_amount",
+    "currency",
+    "open_amount_base",
+    "days_past_due",
+    "expected_pay_date",
+    "pay_date_p10",
+    "pay_date_p50",
+    "pay_date_p90",
+    *[f"p_pay_week_{k}" for k in range(1, 14)],
+    "p_pay_later",
+    "p_default",
+    "expected_loss",
+    "reasons",
+]
 
 
 def text_rows(frame: pd.DataFrame) -> list[dict]:
@@ -45,14 +59,24 @@ def book(tmp_path_factory):
     new_customer = customers[3]
     held_ids = [i for c in customers[:3] for i in open_now.loc[open_now["customer_id"] == c, "invoice_id"][:2]]
     held_ids += tables["invoices"].loc[tables["invoices"]["customer_id"] == new_customer, "invoice_id"].tolist()
-    held = {"invoices": tables["invoices"][tables["invoices"]["invoice_id"].isin(held_ids)],
-            "customers": tables["customers"][tables["customers"]["customer_id"] == new_customer]}
+    held = {
+        "invoices": tables["invoices"][tables["invoices"]["invoice_id"].isin(held_ids)],
+        "customers": tables["customers"][tables["customers"]["customer_id"] == new_customer],
+    }
     for name in CHILDREN:
         held[name] = tables[name][tables[name]["invoice_id"].isin(held_ids)]
-    stored = {name: frame[~frame.index.isin(held[name].index)] if name in held else frame
-              for name, frame in tables.items()}
-    return {"directory": directory, "full": full, "as_of": as_of, "held": held, "stored": stored,
-            "new_customer": new_customer, "held_ids": held_ids}
+    stored = {
+        name: frame[~frame.index.isin(held[name].index)] if name in held else frame for name, frame in tables.items()
+    }
+    return {
+        "directory": directory,
+        "full": full,
+        "as_of": as_of,
+        "held": held,
+        "stored": stored,
+        "new_customer": new_customer,
+        "held_ids": held_ids,
+    }
 
 
 @pytest.fixture(params=["earlier", "latest"])
@@ -82,8 +106,9 @@ def given(book: dict) -> dict:
 
 def table_counts(sessions) -> dict[str, int]:
     with sessions() as session:
-        counts = {name: session.scalar(select(func.count()).select_from(model))
-                  for name, model in LEDGER_MODELS.items()}
+        counts = {
+            name: session.scalar(select(func.count()).select_from(model)) for name, model in LEDGER_MODELS.items()
+        }
         for model in (Score, ScoringRun, AuditEntry):
             counts[model.__tablename__] = session.scalar(select(func.count()).select_from(model))
         counts["ledger_revision"] = session.scalar(select(LedgerState.revision))
@@ -109,8 +134,9 @@ def assert_same_scores(got: list[dict], expected: pd.DataFrame) -> None:
     want = want.set_index("invoice_id").sort_index()
     frame = as_frame(got)
     assert frame.index.tolist() == want.index.tolist()
-    pd.testing.assert_frame_equal(frame[SCORE_VALUES], want[SCORE_VALUES].astype(frame[SCORE_VALUES].dtypes),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        frame[SCORE_VALUES], want[SCORE_VALUES].astype(frame[SCORE_VALUES].dtypes), check_exact=True
+    )
     # the rank among the returned invoices keeps `payrisk score`'s order
     assert sorted(frame["priority_rank"]) == list(range(1, len(frame) + 1))
     assert frame["priority_rank"].sort_values().index.tolist() == want["priority_rank"].sort_values().index.tolist()
@@ -135,8 +161,9 @@ def test_stored_invoices_asked_by_id_score_like_the_whole_book(scoring_client, k
     as_of_body, as_of = when
     stored = Ledger.from_tables(book["stored"])
     open_ids = stored.open_amounts(as_of or stored.known_until)["invoice_id"].tolist()[::7][:10]
-    response = scoring_client.post("/v1/score", json=as_of_body | {"invoice_ids": open_ids},
-                                   headers=headers(keys, "data_scientist"))
+    response = scoring_client.post(
+        "/v1/score", json=as_of_body | {"invoice_ids": open_ids}, headers=headers(keys, "data_scientist")
+    )
     assert response.status_code == 200, response.text
     assert_same_scores(response.json()["scores"], expected_scores(bundle, stored, as_of, open_ids))
 
@@ -152,8 +179,14 @@ def test_given_rows_that_repeat_or_change_stored_invoices(scoring_client, keys, 
     changed = rows.iloc[:2].assign(amount=rows["amount"].iloc[:2] * 3)
     at_end = before.open_amounts(before.known_until)
     paid = at_end[at_end["customer_id"].isin(rows["customer_id"].iloc[2:]) & ~at_end["invoice_id"].isin(open_ids)]
-    payment = pd.DataFrame({"payment_id": ["PAY-GIVEN"], "invoice_id": [paid["invoice_id"].iloc[0]],
-                            "payment_date": [as_of or before.known_until], "amount": [paid["open_amount"].iloc[0]]})
+    payment = pd.DataFrame(
+        {
+            "payment_id": ["PAY-GIVEN"],
+            "invoice_id": [paid["invoice_id"].iloc[0]],
+            "payment_date": [as_of or before.known_until],
+            "amount": [paid["open_amount"].iloc[0]],
+        }
+    )
     body = as_of_body | {"invoices": text_rows(pd.concat([changed, rows.iloc[2:]])), "payments": text_rows(payment)}
     response = scoring_client.post("/v1/score", json=body, headers=headers(keys, "data_scientist"))
     assert response.status_code == 200, response.text
@@ -181,8 +214,9 @@ def test_a_bad_given_row_is_a_422_naming_its_row(scoring_client, keys, book, ses
 def test_an_unknown_customer_must_be_given(scoring_client, keys, book):
     held = given(book)
     new = [r for r in held["invoices"] if r["customer_id"] == book["new_customer"]]
-    response = scoring_client.post("/v1/score", json={"as_of": str(book["as_of"].date()), "invoices": new},
-                                   headers=headers(keys, "data_scientist"))
+    response = scoring_client.post(
+        "/v1/score", json={"as_of": str(book["as_of"].date()), "invoices": new}, headers=headers(keys, "data_scientist")
+    )
     assert response.status_code == 422
     assert {p["rule"] for p in response.json()["problems"]} == {"orphan"}
     with_customer = {"as_of": str(book["as_of"].date()), "invoices": new, "customers": held["customers"]}
@@ -190,11 +224,14 @@ def test_an_unknown_customer_must_be_given(scoring_client, keys, book):
     assert response.status_code == 200, response.text
 
 
-@pytest.mark.parametrize("body", [
-    {"invoices": [], "payments": []},
-    {"payments": [{"payment_id": "P", "invoice_id": "I", "payment_date": "2024-01-01", "amount": 1}]},
-    {"invoices": [{"invoice_id": "I"}], "invoice_ids": ["I"]},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"invoices": [], "payments": []},
+        {"payments": [{"payment_id": "P", "invoice_id": "I", "payment_date": "2024-01-01", "amount": 1}]},
+        {"invoices": [{"invoice_id": "I"}], "invoice_ids": ["I"]},
+    ],
+)
 def test_one_way_of_asking_at_a_time(client, keys, tiny_loaded, bundle, settings, body):
     holder = ModelHolder(settings, load=False)
     holder.bundle = bundle

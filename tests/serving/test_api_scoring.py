@@ -1,6 +1,7 @@
 """Scoring routes with a real (small) trained ScoringBundle: runs are stored and feed worklists and KPIs.
 
-serving.scoring_service.ModelHolder (the lead's) loads the champion from the registry; here a trained bundle is held
+serving.services.scoring_service.ModelHolder (the lead's) loads the champion from the registry; here a trained bundle
+is held
 by `BundleHolder`, which offers the same surface (bundle, info(), refresh()).
 """
 

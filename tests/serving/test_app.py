@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from payrisk.commands.keys import keys_app
 from payrisk.commands.serve import serve
-from payrisk.settings import Settings
 from serving.app import create_app
+from serving.settings import Settings
 from serving.store.models import ApiKey, AuditEntry
 from tests.serving.conftest import headers
 
@@ -25,8 +25,10 @@ REPO = Path(__file__).resolve().parents[2]
 def test_importing_the_app_does_no_io(tmp_path):
     """`serving.app:app` is built at import; settings, database and model are only touched in the lifespan."""
     env = os.environ | {"PAYRISK_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(REPO)}
-    code = ("import serving.app as m; s = m.app.state; "
-            "assert not hasattr(s, 'settings') and not hasattr(s, 'engine'), 'I/O at import'")
+    code = (
+        "import serving.app as m; s = m.app.state; "
+        "assert not hasattr(s, 'settings') and not hasattr(s, 'engine'), 'I/O at import'"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, check=True, timeout=120)
     assert list(tmp_path.iterdir()) == []
 
@@ -41,8 +43,9 @@ def test_health_and_readiness(client):
 
 
 def test_readiness_reports_an_unreachable_database(tmp_path):
-    settings = Settings(database_url="postgresql+psycopg://postgres@127.0.0.1:9/nowhere?connect_timeout=2",
-                        data_dir=tmp_path)
+    settings = Settings(
+        database_url="postgresql+psycopg://postgres@127.0.0.1:9/nowhere?connect_timeout=2", data_dir=tmp_path
+    )
     with TestClient(create_app(settings)) as client:
         assert client.get("/healthz").status_code == 200
         ready = client.get("/readyz")
@@ -53,20 +56,25 @@ def test_readiness_reports_an_unreachable_database(tmp_path):
 def test_model_routes_say_why_without_a_model(client, keys, tiny_loaded):
     science = headers(keys, "data_scientist")
     reason = client.get("/readyz").json()["model"]["detail"]
-    for method, path, body in (("POST", "/v1/scoring-runs", {}), ("POST", "/v1/score", {}),
-                               ("GET", "/v1/models/current", None)):
+    for method, path, body in (
+        ("POST", "/v1/scoring-runs", {}),
+        ("POST", "/v1/score", {}),
+        ("GET", "/v1/models/current", None),
+    ):
         response = client.request(method, path, json=body, headers=science)
         assert response.status_code == 503, response.text
         assert reason in response.json()["detail"]
     assert client.get("/v1/scoring-runs", headers=science).json() == []
     assert client.get("/v1/scoring-runs/1", headers=science).status_code == 404
-    # no stored run: 409 (or 503 while serving.forecast is not installed)
+    # no stored run: 409 (or 503 while serving.services.forecast is not installed)
     assert client.get("/v1/forecast/cash", headers=headers(keys, "finance")).status_code in (409, 503)
 
 
 def test_keys_create_prints_the_key_once_and_stores_only_its_hash(store_url, settings):
-    result = CliRunner().invoke(keys_app, ["create", "--role", "collector", "--collector-id", "K1", "--name", "jane",
-                                           "--database-url", store_url])
+    result = CliRunner().invoke(
+        keys_app,
+        ["create", "--role", "collector", "--collector-id", "K1", "--name", "jane", "--database-url", store_url],
+    )
     assert result.exit_code == 0, result.output
     key = result.stdout.strip().splitlines()[-1]
     assert key.startswith("prk_")

@@ -13,17 +13,23 @@ import pytest
 from fastapi import routing
 from fastapi.testclient import TestClient
 
-from features.validate import ORDER
-from payrisk.settings import Settings
+from features.ledger.validate import ORDER
 from serving.app import create_app
+from serving.settings import Settings
 from serving.store.engine import make_engine, make_sessionmaker
 from serving.store.keys import create_key
 from serving.store.migrate import upgrade
 from tests.serving.conftest import DATABASES, TEST_ACTOR, _postgres_schema_url
 
 ROLES = ("collector", "finance", "data_scientist", "admin")
-PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/openapi.json"), ("GET", "/docs"),
-          ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc")}
+PUBLIC = {
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/redoc"),
+}
 ADMIN = {"admin"}
 FINANCE = {"finance", "admin"}
 SCIENCE = {"data_scientist", "admin"}
@@ -79,16 +85,18 @@ def keyed_client(request, tmp_path_factory) -> Iterator[tuple[TestClient, dict[s
         keys = {}
         with make_sessionmaker(engine)() as session:
             for role in ROLES:
-                _, keys[role] = create_key(session, role, role, TEST_ACTOR,
-                                           collector_id="K1" if role == "collector" else None)
+                _, keys[role] = create_key(
+                    session, role, role, TEST_ACTOR, collector_id="K1" if role == "collector" else None
+                )
             _, revoked = create_key(session, "admin", "revoked", TEST_ACTOR)
             session.commit()
         engine.dispose()
         keys["revoked"] = revoked
         settings = Settings(database_url=url, data_dir=directory, models_dir=directory / "models")
         with TestClient(create_app(settings)) as client:
-            (entry,) = [k for k in client.get("/v1/keys", headers={"X-API-Key": keys["admin"]}).json()
-                        if k["name"] == "revoked"]
+            (entry,) = [
+                k for k in client.get("/v1/keys", headers={"X-API-Key": keys["admin"]}).json() if k["name"] == "revoked"
+            ]
             client.delete(f"/v1/keys/{entry['id']}", headers={"X-API-Key": keys["admin"]})
             yield client, keys
     finally:

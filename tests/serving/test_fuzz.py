@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.python.asgi import shutdown_lifespans
 
-from payrisk.settings import Settings
 from serving.app import create_app
+from serving.settings import Settings
 from serving.store.engine import make_engine, make_sessionmaker
 from serving.store.keys import create_key
-from serving.store.ledger_rows import records_frame
-from serving.store.ledger_sync import sync_tables
+from serving.store.ledger.rows import records_frame
+from serving.store.ledger.sync import sync_tables
 from serving.store.migrate import upgrade
 from tests.ledgers import tiny_tables
 from tests.serving.conftest import DATABASES, TEST_ACTOR, _postgres_schema_url
@@ -55,12 +55,13 @@ def fuzz_target(request, tmp_path_factory) -> Iterator[tuple[object, str]]:
 def test_no_server_error_on_generated_requests(fuzz_target):
     app, admin = fuzz_target
     schema = schemathesis.openapi.from_dict(app.openapi()).exclude(path_regex=MODEL_ROUTES)
-    cases = st.one_of(schema.as_strategy(GenerationMode.POSITIVE, path_parameters={"key_id": 999999}),
-                      schema.as_strategy(GenerationMode.NEGATIVE, path_parameters={"key_id": 999999}))
+    cases = st.one_of(
+        schema.as_strategy(GenerationMode.POSITIVE, path_parameters={"key_id": 999999}),
+        schema.as_strategy(GenerationMode.NEGATIVE, path_parameters={"key_id": 999999}),
+    )
     failures = []
 
-    @settings(max_examples=EXAMPLES_PER_DATABASE, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=EXAMPLES_PER_DATABASE, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(case=cases)
     def send(case) -> None:
         response = case.call(app=app, headers={"X-API-Key": admin})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from features.ledger import Ledger
-from serving.kpis import (
+from features.ledger.ledger import Ledger
+from serving.services.kpis import (
     aging,
     aging_bucket,
     collection_effectiveness,
@@ -15,7 +15,7 @@ from serving.kpis import (
     open_book,
     weighted_average_days_late,
 )
-from serving.provision import month_ends, provision_matrix
+from serving.services.provision import month_ends, provision_matrix
 from tests.ledgers import tiny_tables, write_tables
 
 
@@ -45,7 +45,16 @@ def test_standard_dso_and_cei_formulas():
 
 def test_aging_buckets_edges():
     assert list(aging_bucket([-5, 0, 1, 30, 31, 60, 61, 90, 91])) == [
-        "current", "current", "1-30", "1-30", "31-60", "31-60", "61-90", "61-90", "90+"]
+        "current",
+        "current",
+        "1-30",
+        "1-30",
+        "31-60",
+        "31-60",
+        "61-90",
+        "61-90",
+        "90+",
+    ]
 
 
 def test_kpis_of_the_tiny_ledger_by_hand(tiny):

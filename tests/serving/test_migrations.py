@@ -19,8 +19,9 @@ def test_migrations_create_exactly_the_models_schema(store_url):
     engine = make_engine(store_url)
     try:
         with engine.connect() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
-                                           Base.metadata)
+            differences = compare_metadata(
+                MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata
+            )
             tables = set(inspect(connection).get_table_names())
     finally:
         engine.dispose()

@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from features.build import build_features
-from features.ledger import Ledger
-from features.simulate import simulate
-from payrisk.settings import Settings
+from features.ledger.ledger import Ledger
+from features.simulator.simulate import simulate
 from serving.app import create_app
+from serving.settings import Settings
 from serving.store.engine import make_engine, make_sessionmaker
 from serving.store.keys import create_key
 from serving.store.migrate import upgrade
@@ -61,8 +61,13 @@ def test_a_new_champion_is_served_without_restart(tmp_path, tracking_uri, bundle
         session.commit()
     engine.dispose()
     auth = {"X-API-Key": key}
-    settings = Settings(database_url=url, data_dir=tmp_path, models_dir=tmp_path / "models",
-                        mlflow_tracking_uri=tracking_uri, model_refresh_seconds=1)
+    settings = Settings(
+        database_url=url,
+        data_dir=tmp_path,
+        models_dir=tmp_path / "models",
+        mlflow_tracking_uri=tracking_uri,
+        model_refresh_seconds=1,
+    )
     seen, statuses = [], []
 
     def score() -> str:
@@ -93,8 +98,9 @@ def test_a_new_champion_is_served_without_restart(tmp_path, tracking_uri, bundle
 
         monkeypatch.setattr(registry, "client", unreachable)
         checked = ready["checked_at"]
-        ready = wait_for(lambda: (r := client.get("/readyz").json()["model"])["checked_at"] != checked
-                         and r["last_error"] and r)
+        ready = wait_for(
+            lambda: (r := client.get("/readyz").json()["model"])["checked_at"] != checked and r["last_error"] and r
+        )
         assert "registry down" in ready["last_error"] and ready["loaded"] and ready["version"] == second
         assert score() == second  # the last good model stays in service
     assert set(statuses) == {200} and seen[0] == first and seen[-1] == second

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from features.ledger import Ledger
+from features.ledger.ledger import Ledger
 from serving.store.activities import NewActivity, record_activity
-from serving.store.ledger_io import load_ledger
-from serving.store.ledger_rows import BatchRejected, records_frame
-from serving.store.ledger_sync import sync_batch, sync_tables
+from serving.store.ledger.io import load_ledger
+from serving.store.ledger.rows import BatchRejected, records_frame
+from serving.store.ledger.sync import sync_batch, sync_tables
 from serving.store.models import Base
 from tests.ledgers import tiny_tables, write_tables
 from tests.serving.conftest import TEST_ACTOR
@@ -23,16 +23,22 @@ from tests.serving.conftest import TEST_ACTOR
 def load_tiny(sessions) -> dict[str, list[dict]]:
     tables = tiny_tables()
     with sessions() as session:
-        sync_tables(session, {name: records_frame(rows, name) for name, rows in tables.items()},
-                    {name: name for name in tables}, TEST_ACTOR)
+        sync_tables(
+            session,
+            {name: records_frame(rows, name) for name, rows in tables.items()},
+            {name: name for name in tables},
+            TEST_ACTOR,
+        )
     return tables
 
 
 def snapshot(sessions) -> dict[str, list[tuple]]:
     """Every row of every table, in a stable order: the database's whole content."""
     with sessions() as session:
-        return {name: sorted(map(tuple, session.execute(text(f"SELECT * FROM {name}")).all()), key=repr)
-                for name in Base.metadata.tables}
+        return {
+            name: sorted(map(tuple, session.execute(text(f"SELECT * FROM {name}")).all()), key=repr)
+            for name in Base.metadata.tables
+        }
 
 
 def test_synced_ledger_loads_back_identical_to_the_files(sessions, tmp_path: Path):
@@ -52,8 +58,7 @@ def test_resync_is_idempotent(sessions):
     tables = load_tiny(sessions)
     before = snapshot(sessions)
     with sessions() as session:
-        result = sync_batch(session, "invoices", records_frame(tables["invoices"], "invoices"), "invoices",
-                            TEST_ACTOR)
+        result = sync_batch(session, "invoices", records_frame(tables["invoices"], "invoices"), "invoices", TEST_ACTOR)
     (counts,) = result.tables
     assert (counts.inserted, counts.updated, counts.unchanged) == (0, 0, 4)
     after = snapshot(sessions)
@@ -77,15 +82,23 @@ def test_a_batch_is_judged_with_the_stored_rows_it_touches(sessions):
     with sessions() as session, pytest.raises(BatchRejected) as rejected:
         sync_batch(session, "invoices", records_frame([smaller], "invoices"), "invoices", TEST_ACTOR)
     messages = [p.message for p in rejected.value.problems]
-    assert messages == ["stored row P1: payments (and credit memos) exceed the invoice amount by 100.00",
-                        "stored row P2: payments (and credit memos) exceed the invoice amount by 500.00"]
+    assert messages == [
+        "stored row P1: payments (and credit memos) exceed the invoice amount by 100.00",
+        "stored row P2: payments (and credit memos) exceed the invoice amount by 500.00",
+    ]
     assert all(p.row is None and p.file == "payments" for p in rejected.value.problems)
 
 
 def test_promises_taken_as_activities_feed_the_ledger(sessions):
     load_tiny(sessions)
-    new = NewActivity(customer_id="C2", collector_id="K2", kind="promise", date=pd.Timestamp("2024-03-05").date(),
-                      invoice_id="I4", promised_date=pd.Timestamp("2024-03-29").date())
+    new = NewActivity(
+        customer_id="C2",
+        collector_id="K2",
+        kind="promise",
+        date=pd.Timestamp("2024-03-05").date(),
+        invoice_id="I4",
+        promised_date=pd.Timestamp("2024-03-29").date(),
+    )
     with sessions() as session:
         activity = record_activity(session, new, TEST_ACTOR)
         ledger = load_ledger(session)
@@ -103,19 +116,41 @@ def test_concurrent_syncs_neither_deadlock_nor_lose_rows(sessions):
     barrier = threading.Barrier(threads)
 
     def worker(t: int) -> None:
-        invoices = [{"invoice_id": f"T{t}-{i}", "customer_id": "C1", "invoice_date": "2024-04-01",
-                     "due_date": "2024-05-01", "amount": f"{100 + i}.25", "currency": "USD"} for i in range(40)]
-        shared = [{"invoice_id": "SHARED", "customer_id": "C2", "invoice_date": "2024-04-01",
-                   "due_date": "2024-05-01", "amount": "10.00", "currency": "EUR"}]
+        invoices = [
+            {
+                "invoice_id": f"T{t}-{i}",
+                "customer_id": "C1",
+                "invoice_date": "2024-04-01",
+                "due_date": "2024-05-01",
+                "amount": f"{100 + i}.25",
+                "currency": "USD",
+            }
+            for i in range(40)
+        ]
+        shared = [
+            {
+                "invoice_id": "SHARED",
+                "customer_id": "C2",
+                "invoice_date": "2024-04-01",
+                "due_date": "2024-05-01",
+                "amount": "10.00",
+                "currency": "EUR",
+            }
+        ]
         try:
             barrier.wait(timeout=30)
             with sessions() as session:
                 for start in range(0, 40, 10):
-                    batch = invoices[start:start + 10] + shared
+                    batch = invoices[start : start + 10] + shared
                     sync_batch(session, "invoices", records_frame(batch, "invoices"), "invoices", TEST_ACTOR)
-                sync_batch(session, "customers", records_frame(tiny_tables()["customers"], "customers"),
-                           "customers", TEST_ACTOR)
-        except Exception as exc:  # noqa: BLE001 - collected and reported by the main thread
+                sync_batch(
+                    session,
+                    "customers",
+                    records_frame(tiny_tables()["customers"], "customers"),
+                    "customers",
+                    TEST_ACTOR,
+                )
+        except Exception as exc:
             errors.append(exc)
 
     pool = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]

@@ -5,19 +5,32 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from features.ledger import Ledger
-from serving.worklist import STAKE_FORMULA, build_worklist, flatten
+from features.ledger.ledger import Ledger
+from serving.services.worklist import STAKE_FORMULA, build_worklist, flatten
 from tests.ledgers import tiny_tables, write_tables
 
 WEEKS = [f"p_pay_week_{k}" for k in range(1, 14)]
 
 
 def score_row(invoice_id, customer_id, open_base, p_default, first_four, next_nine, later, reasons="") -> dict:
-    row = {"invoice_id": invoice_id, "customer_id": customer_id, "as_of": pd.Timestamp("2024-03-15"),
-           "open_amount": open_base, "currency": "USD", "open_amount_base": open_base, "days_past_due": 0,
-           "expected_pay_date": pd.Timestamp("2024-04-01"), "pay_date_p10": pd.NaT, "pay_date_p50": pd.NaT,
-           "pay_date_p90": pd.NaT, "p_pay_later": later, "p_default": p_default,
-           "expected_loss": round(open_base * p_default, 2), "priority_rank": 0, "reasons": reasons}
+    row = {
+        "invoice_id": invoice_id,
+        "customer_id": customer_id,
+        "as_of": pd.Timestamp("2024-03-15"),
+        "open_amount": open_base,
+        "currency": "USD",
+        "open_amount_base": open_base,
+        "days_past_due": 0,
+        "expected_pay_date": pd.Timestamp("2024-04-01"),
+        "pay_date_p10": pd.NaT,
+        "pay_date_p50": pd.NaT,
+        "pay_date_p90": pd.NaT,
+        "p_pay_later": later,
+        "p_default": p_default,
+        "expected_loss": round(open_base * p_default, 2),
+        "priority_rank": 0,
+        "reasons": reasons,
+    }
     row.update({w: first_four for w in WEEKS[:4]})
     row.update({w: next_nine for w in WEEKS[4:]})
     return row
@@ -30,14 +43,16 @@ def tiny(tmp_path_factory) -> Ledger:
 
 @pytest.fixture
 def scores() -> pd.DataFrame:
-    return pd.DataFrame([
-        # I2: 500 open; EL 50; not within 4 weeks: 9 x 0.05 + 0.15 = 0.60 -> 300; stake 350
-        score_row("I2", "C1", 500.0, 0.1, 0.1, 0.05, 0.15, "promise to pay outstanding; 13 days past due"),
-        # I3 was scored at 1080 open; 540 is open at 03-15, so EL 216 scales to 108; later 0.2 x 540 = 108 -> 216
-        score_row("I3", "C2", 1080.0, 0.2, 0.2, 0.0, 0.2, "open dispute"),
-        # I4: 864 open; EL 43.20; later 9 x 0.08 + 0.08 = 0.80 -> 691.20; stake 734.40
-        score_row("I4", "C2", 864.0, 0.05, 0.05, 0.08, 0.08, "new customer; open dispute"),
-    ])
+    return pd.DataFrame(
+        [
+            # I2: 500 open; EL 50; not within 4 weeks: 9 x 0.05 + 0.15 = 0.60 -> 300; stake 350
+            score_row("I2", "C1", 500.0, 0.1, 0.1, 0.05, 0.15, "promise to pay outstanding; 13 days past due"),
+            # I3 was scored at 1080 open; 540 is open at 03-15, so EL 216 scales to 108; later 0.2 x 540 = 108 -> 216
+            score_row("I3", "C2", 1080.0, 0.2, 0.2, 0.0, 0.2, "open dispute"),
+            # I4: 864 open; EL 43.20; later 9 x 0.08 + 0.08 = 0.80 -> 691.20; stake 734.40
+            score_row("I4", "C2", 864.0, 0.05, 0.05, 0.08, 0.08, "new customer; open dispute"),
+        ]
+    )
 
 
 def no_activities() -> pd.DataFrame:
@@ -77,26 +92,28 @@ def test_next_actions_follow_the_rules_in_order(tiny, scores):
 
 def test_long_past_due_and_likely_default_escalates(tiny, scores):
     risky = scores.assign(p_default=scores["p_default"].where(scores["invoice_id"] != "I4", 0.6))
-    accounts = {a.customer_id: a for a in build_worklist(risky, tiny, no_activities(), "2024-05-01",
-                                                         escalate_dpd=10)}
+    accounts = {a.customer_id: a for a in build_worklist(risky, tiny, no_activities(), "2024-05-01", escalate_dpd=10)}
     assert accounts["C2"].next_action == "escalate to agency"  # I4 16 days past due > 10, P(default) 0.6
     calm = {a.customer_id: a for a in build_worklist(scores, tiny, no_activities(), "2024-05-01", escalate_dpd=10)}
     assert calm["C2"].next_action == "call"
 
 
 def test_only_the_given_customers_and_last_activity(tiny, scores):
-    activities = pd.DataFrame([{"activity_id": 1, "customer_id": "C1", "kind": "call",
-                                "date": pd.Timestamp("2024-03-12")},
-                               {"activity_id": 2, "customer_id": "C1", "kind": "email",
-                                "date": pd.Timestamp("2024-03-30")}])
+    activities = pd.DataFrame(
+        [
+            {"activity_id": 1, "customer_id": "C1", "kind": "call", "date": pd.Timestamp("2024-03-12")},
+            {"activity_id": 2, "customer_id": "C1", "kind": "email", "date": pd.Timestamp("2024-03-30")},
+        ]
+    )
     accounts = build_worklist(scores, tiny, activities, "2024-03-15", customer_ids=["C1"])
     assert [a.customer_id for a in accounts] == ["C1"]
     assert (accounts[0].last_activity_date, accounts[0].last_activity_kind) == (pd.Timestamp("2024-03-12"), "call")
 
 
 def test_unscored_invoices_are_listed_but_count_nothing(tiny, scores):
-    accounts = build_worklist(scores[scores["invoice_id"] != "I2"], tiny, no_activities(), "2024-03-15",
-                              customer_ids=["C1", "C2"])
+    accounts = build_worklist(
+        scores[scores["invoice_id"] != "I2"], tiny, no_activities(), "2024-03-15", customer_ids=["C1", "C2"]
+    )
     c1 = next(a for a in accounts if a.customer_id == "C1")
     assert c1.at_stake == 0.0 and c1.invoices[0].p_default is None
 

@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 
 from features.build import build_features
-from features.io import ROW_COLUMN
-from features.ledger import Ledger
-from features.simulate import simulate, write_ledger
+from features.ledger.io import ROW_COLUMN
+from features.ledger.ledger import Ledger
+from features.simulator.simulate import simulate, write_ledger
 from training import models as models_module
 from training.bundle import ScoringBundle
 from training.train import TrainConfig, TrainingData, fit_bundle, training_data
@@ -70,9 +70,14 @@ def trained(tmp_path_factory) -> Trained:
     real_train = models_module._train
 
     def spy(params, x, y, x_valid, y_valid, *args, **kwargs):
-        calls.append({"x": np.array(x, copy=True), "y": np.array(y, copy=True),
-                      "x_valid": None if x_valid is None else np.array(x_valid, copy=True),
-                      "y_valid": None if y_valid is None else np.array(y_valid, copy=True)})
+        calls.append(
+            {
+                "x": np.array(x, copy=True),
+                "y": np.array(y, copy=True),
+                "x_valid": None if x_valid is None else np.array(x_valid, copy=True),
+                "y_valid": None if y_valid is None else np.array(y_valid, copy=True),
+            }
+        )
         return real_train(params, x, y, x_valid, y_valid, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
@@ -107,13 +112,17 @@ def reset_mlflow() -> None:
 def isolate(patch: pytest.MonkeyPatch, directory: Path) -> dict[str, str]:
     """Point payrisk's settings and MLflow at `directory` (data, models cache, SQLite tracking store) and work
     there: a SQLite tracking store puts run artifacts in ./mlruns of the working directory."""
-    from payrisk.settings import get_settings
+    from serving.settings import get_settings
 
     directory.mkdir(parents=True, exist_ok=True)
     patch.chdir(directory)
     uri = f"sqlite:///{directory / 'mlflow.db'}"
-    env = {"PAYRISK_DATA_DIR": str(directory / "data"), "PAYRISK_MODELS_DIR": str(directory / "models"),
-           "MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri}
+    env = {
+        "PAYRISK_DATA_DIR": str(directory / "data"),
+        "PAYRISK_MODELS_DIR": str(directory / "models"),
+        "MLFLOW_TRACKING_URI": uri,
+        "MLFLOW_REGISTRY_URI": uri,
+    }
     for name, value in env.items():  # records the original values (restored on undo) ...
         patch.setenv(name, value)
     reset_mlflow()  # ... before mlflow unsets its variables
@@ -128,7 +137,7 @@ def isolate(patch: pytest.MonkeyPatch, directory: Path) -> dict[str, str]:
 @pytest.fixture
 def isolated(tmp_path) -> Iterator[dict[str, str]]:
     """Per test: settings and MLflow in tmp_path; restored afterwards."""
-    from payrisk.settings import get_settings
+    from serving.settings import get_settings
 
     with pytest.MonkeyPatch.context() as patch:
         yield isolate(patch, tmp_path / "env")

@@ -46,12 +46,14 @@ def test_ranked_probability_score_by_hand():
 
 
 def test_quantile_and_expected_days_by_hand():
-    proba = np.vstack([
-        _row(w1=0.5, w3=0.5),
-        _row(w13=0.3, later=0.7),
-        _row(later=1.0),
-        _row(w2=1.0),
-    ])
+    proba = np.vstack(
+        [
+            _row(w1=0.5, w3=0.5),
+            _row(w13=0.3, later=0.7),
+            _row(later=1.0),
+            _row(w2=1.0),
+        ]
+    )
     expected = expected_days_within_horizon(proba)
     # week middles: week k covers days 7k-6..7k, middle 7k-3
     np.testing.assert_allclose(expected[[0, 1, 3]], [(4 + 18) / 2, 88, 11])
@@ -140,8 +142,7 @@ def test_customer_history_baseline_shrinks_cold_start_to_the_global_rate(trained
     # with history: between the customer's own rate and the global rate, nearer its own as history grows
     hand = pd.DataFrame({"hist_default_count": [0.0, 3.0, 30.0], "hist_outcome_count": [0.0, 10.0, 100.0]})
     r = baseline.default_rate_
-    np.testing.assert_allclose(baseline.predict_default(hand),
-                               [r, (3 + 10 * r) / 20, (30 + 10 * r) / 110], rtol=1e-12)
+    np.testing.assert_allclose(baseline.predict_default(hand), [r, (3 + 10 * r) / 20, (30 + 10 * r) / 110], rtol=1e-12)
     own = 0.3
     assert abs(baseline.predict_default(hand)[2] - own) < abs(baseline.predict_default(hand)[1] - own)
 
@@ -170,7 +171,8 @@ def test_weekly_cash_forecast_reconciles_and_is_ordered(scores):
     for currency, part in by_currency.groupby("currency"):
         _reconciles(part)
         assert part["open_amount_base"].iloc[0] == round(
-            scores.loc[scores["currency"] == currency, "open_amount_base"].sum(), 2)
+            scores.loc[scores["currency"] == currency, "open_amount_base"].sum(), 2
+        )
 
 
 def test_cash_bands_widen_with_customer_correlation(scores):
@@ -179,8 +181,9 @@ def test_cash_bands_widen_with_customer_correlation(scores):
     customer = scores["customer_id"].to_numpy()
     widths = []
     for correlation in (0.0, 0.3, 0.7):
-        cash = simulate_weekly_cash(proba, amount, customer, draws=300, seed=1, customer_correlation=correlation,
-                                    portfolio_correlation=0.05)
+        cash = simulate_weekly_cash(
+            proba, amount, customer, draws=300, seed=1, customer_correlation=correlation, portfolio_correlation=0.05
+        )
         widths.append((np.percentile(cash, 90, axis=0) - np.percentile(cash, 10, axis=0)).sum())
         # every draw settles each invoice at most once: simulated cash never exceeds the open book
         assert (cash.sum(axis=1) <= amount.sum() + 1e-6).all()

@@ -10,7 +10,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from features.labels import HORIZON_WEEKS
-from features.ledger import Ledger
+from features.ledger.ledger import Ledger
 from features.weeks import WEEK_FEATURES, expand_weeks
 from training.baselines import CustomerHistoryBaseline, DueDateBaseline
 from training.metrics import expected_calibration_error
@@ -158,8 +158,11 @@ def _learned(model, params: dict) -> list[str]:
 
 def _constructor_params(cls) -> set[str]:
     kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    return {name for name, parameter in inspect.signature(cls.__init__).parameters.items()
-            if name != "self" and parameter.kind in kinds}
+    return {
+        name
+        for name, parameter in inspect.signature(cls.__init__).parameters.items()
+        if name != "self" and parameter.kind in kinds
+    }
 
 
 def test_fit_returns_self_and_learned_state_ends_in_underscore(trained):

@@ -52,7 +52,7 @@ class Registered:
 
 @pytest.fixture(scope="module")
 def registered(trained, tmp_path_factory) -> Iterator[Registered]:
-    from payrisk.settings import get_settings
+    from serving.settings import get_settings
 
     with pytest.MonkeyPatch.context() as patch:
         env = isolate(patch, tmp_path_factory.mktemp("registry"))
@@ -65,12 +65,20 @@ def registered(trained, tmp_path_factory) -> Iterator[Registered]:
 
         with pytest.MonkeyPatch.context() as spy:
             spy.setattr(pipeline, "fit_bundle", recording_fit)
-            outcomes = [train_and_register(trained.ledger, trained.as_of, trained.config, MODEL_NAME,
-                                           env["MLFLOW_TRACKING_URI"], holdout=False, progress=lambda *_: None)
-                        for _ in range(2)]
+            outcomes = [
+                train_and_register(
+                    trained.ledger,
+                    trained.as_of,
+                    trained.config,
+                    MODEL_NAME,
+                    env["MLFLOW_TRACKING_URI"],
+                    holdout=False,
+                    progress=lambda *_: None,
+                )
+                for _ in range(2)
+            ]
             champion = registry.champion_version(MODEL_NAME)
-        yield Registered(env, env["MLFLOW_TRACKING_URI"], Path(env["PAYRISK_MODELS_DIR"]), *outcomes, champion,
-                         bundles)
+        yield Registered(env, env["MLFLOW_TRACKING_URI"], Path(env["PAYRISK_MODELS_DIR"]), *outcomes, champion, bundles)
         reset_mlflow()
     get_settings.cache_clear()
 
@@ -120,8 +128,12 @@ def test_load_bundle_downloads_the_champion_into_the_cache(registered, feature_r
     run_id = registry.client().get_model_version(MODEL_NAME, version).run_id
     assert run_id in str(path)  # the cache is keyed by run: a recreated registry never gets a stale bundle
     stamp = path.stat().st_mtime_ns
-    for reference in (f"@{registry.CHAMPION}", version, f"models:/{MODEL_NAME}/{version}",
-                      f"models:/{MODEL_NAME}@{registry.CHAMPION}"):
+    for reference in (
+        f"@{registry.CHAMPION}",
+        version,
+        f"models:/{MODEL_NAME}/{version}",
+        f"models:/{MODEL_NAME}@{registry.CHAMPION}",
+    ):
         assert registry.resolve(reference, MODEL_NAME, registered.models_dir) == (path, version), reference
     assert path.stat().st_mtime_ns == stamp  # downloaded once
     other, other_version = registry.resolve("1" if version != "1" else "2", MODEL_NAME, registered.models_dir)
@@ -133,8 +145,9 @@ def test_load_bundle_downloads_the_champion_into_the_cache(registered, feature_r
 
     loaded = registry.load_bundle(None, MODEL_NAME, registered.models_dir)
     assert loaded.version == version
-    pd.testing.assert_frame_equal(loaded.score_rows(feature_rows),
-                                  registered.bundle_of(version).score_rows(feature_rows), check_exact=True)
+    pd.testing.assert_frame_equal(
+        loaded.score_rows(feature_rows), registered.bundle_of(version).score_rows(feature_rows), check_exact=True
+    )
 
 
 def test_pyfunc_predicts_the_score_columns(registered, feature_rows):
@@ -229,18 +242,41 @@ def test_mlflow_models_serve_answers_like_the_bundle(registered, feature_rows, t
     port = _free_port()
     log = (tmp_path / "serve.log").open("wb")
     # PATH: `--env-manager local` execs a bare `uvicorn`, found only with the venv's bin directory on PATH
-    env = {**os.environ, **registered.env,
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {
+        **os.environ,
+        **registered.env,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "models", "serve", "-m", f"models:/{MODEL_NAME}@champion",
-         "--env-manager", "local", "-p", str(port), "-h", "127.0.0.1"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=tmp_path)
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "models",
+            "serve",
+            "-m",
+            f"models:/{MODEL_NAME}@champion",
+            "--env-manager",
+            "local",
+            "-p",
+            str(port),
+            "-h",
+            "127.0.0.1",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=tmp_path,
+    )
     try:
         deadline = time.monotonic() + SERVE_START_SECONDS
         while True:
             if process.poll() is not None:
-                pytest.fail(f"mlflow models serve exited ({process.returncode}):\n"
-                            f"{(tmp_path / 'serve.log').read_text()[-3000:]}")
+                pytest.fail(
+                    f"mlflow models serve exited ({process.returncode}):\n"
+                    f"{(tmp_path / 'serve.log').read_text()[-3000:]}"
+                )
             try:
                 if _get(f"http://127.0.0.1:{port}/ping") == 200:
                     break
@@ -253,23 +289,25 @@ def test_mlflow_models_serve_answers_like_the_bundle(registered, feature_rows, t
         # a few rows: the riskiest, a cold-start one (missing history values) and ordinary ones
         bundle = registered.bundle_of(version)
         p_default = bundle.default.predict_proba(feature_rows)
-        picks = list(np.argsort(-p_default)[:2]) + [0, len(feature_rows) // 2]
+        picks = [*list(np.argsort(-p_default)[:2]), 0, len(feature_rows) // 2]
         cold = np.flatnonzero(feature_rows["is_cold_start"].to_numpy() > 0)
         picks += list(cold[:1])
         rows = feature_rows.iloc[picks].reset_index(drop=True)
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations",
-                                         data=json.dumps(_json_rows(rows)).encode(),
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/invocations",
+            data=json.dumps(_json_rows(rows)).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             body = json.loads(response.read())
         served = pd.DataFrame(body["predictions"])
         assert list(served.columns) == SCORE_COLUMNS
         expected = bundle.score_rows(rows)
         assert served["invoice_id"].tolist() == expected["invoice_id"].tolist()
-        np.testing.assert_allclose(served["p_default"].to_numpy(dtype=float), expected["p_default"], rtol=0,
-                                   atol=1e-6)
-        np.testing.assert_allclose(served[WEEK_COLUMNS].to_numpy(dtype=float), expected[WEEK_COLUMNS], rtol=0,
-                                   atol=1e-6)
+        np.testing.assert_allclose(served["p_default"].to_numpy(dtype=float), expected["p_default"], rtol=0, atol=1e-6)
+        np.testing.assert_allclose(
+            served[WEEK_COLUMNS].to_numpy(dtype=float), expected[WEEK_COLUMNS], rtol=0, atol=1e-6
+        )
     finally:
         _stop(process)
         log.close()

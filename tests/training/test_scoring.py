@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from features.labels import HORIZON_WEEKS
-from features.ledger import Ledger
-from features.simulate import write_ledger
+from features.ledger.ledger import Ledger
+from features.simulator.simulate import write_ledger
 from payrisk.cli import app
 from training.bundle import SCORE_COLUMNS, WEEK_COLUMNS
 
@@ -44,8 +44,9 @@ def test_columns_and_one_row_per_open_invoice(trained, scores):
     assert (merged["open_amount"] > 0).all()
     # base amounts: the open amount at the fx rate as of T, to the cent
     rate = trained.ledger.fx_rate(merged["currency"], pd.Series([trained.as_of] * len(merged)))
-    np.testing.assert_allclose(merged["open_amount_base"], (merged["open_amount"] * rate).round(2), rtol=0,
-                               atol=0.005 + 1e-9)
+    np.testing.assert_allclose(
+        merged["open_amount_base"], (merged["open_amount"] * rate).round(2), rtol=0, atol=0.005 + 1e-9
+    )
     due = trained.ledger.invoices.set_index("invoice_id")["due_date"].reindex(scores["invoice_id"])
     expected_dpd = np.clip((trained.as_of - due).dt.days.to_numpy(), 0, None)
     np.testing.assert_array_equal(scores["days_past_due"].to_numpy(), expected_dpd)
@@ -121,8 +122,9 @@ def test_cut_ledger_through_csv_scores_identically(trained, scores, tmp_path):
 
 
 def _read_scores_csv(path) -> pd.DataFrame:
-    frame = pd.read_csv(path, dtype={c: "str" for c in TEXT_COLUMNS},
-                        keep_default_na=False, na_values={c: [""] for c in DATE_COLUMNS})
+    frame = pd.read_csv(
+        path, dtype={c: "str" for c in TEXT_COLUMNS}, keep_default_na=False, na_values={c: [""] for c in DATE_COLUMNS}
+    )
     for column in DATE_COLUMNS:
         frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d").astype("datetime64[s]")
     return frame
@@ -131,8 +133,20 @@ def _read_scores_csv(path) -> pd.DataFrame:
 def test_cli_score_output_round_trips(trained, scores, tmp_path, isolated):
     bundle_path = trained.bundle.save(tmp_path / "bundle.joblib")
     out = tmp_path / "out" / "scores.csv"
-    result = CliRunner().invoke(app, ["score", "--ledger", str(trained.ledger_dir), "--as-of",
-                                      str(trained.as_of.date()), "--out", str(out), "--model", str(bundle_path)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "score",
+            "--ledger",
+            str(trained.ledger_dir),
+            "--as-of",
+            str(trained.as_of.date()),
+            "--out",
+            str(out),
+            "--model",
+            str(bundle_path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     read = _read_scores_csv(out)
     assert list(read.columns) == SCORE_COLUMNS
@@ -144,8 +158,9 @@ def test_cli_score_output_round_trips(trained, scores, tmp_path, isolated):
         elif column in TEXT_COLUMNS:
             assert got.tolist() == expected.tolist(), column
         else:  # numbers: written by pandas with full precision, read back exactly
-            np.testing.assert_array_equal(got.to_numpy(dtype=np.float64), expected.to_numpy(dtype=np.float64),
-                                          err_msg=column)
+            np.testing.assert_array_equal(
+                got.to_numpy(dtype=np.float64), expected.to_numpy(dtype=np.float64), err_msg=column
+            )
 
 
 def test_a_date_with_no_open_invoice_gives_an_empty_table(trained):

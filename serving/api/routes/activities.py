@@ -28,17 +28,28 @@ def _owned(session, actor: Actor, customer_id: str) -> str | None:
     """The customer's collector; 403 if a collector asks about another collector's customer, 422 if unknown."""
     exists, collector_id = customer_collector(session, customer_id)
     if not exists:
-        raise ActivityRejected([Problem("activity", None, "customer_id", customer_id,
-                                        "no customers row has this customer_id", rule="orphan")])
+        raise ActivityRejected(
+            [
+                Problem(
+                    "activity", None, "customer_id", customer_id, "no customers row has this customer_id", rule="orphan"
+                )
+            ]
+        )
     if actor.role == "collector" and collector_id != actor.collector_id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"customer {customer_id} is not one of your accounts")
     return collector_id
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ActivityPublic,
-             responses={422: {"model": Unprocessable}}, summary="Record a collector activity")
-def create_activity(actor: CollectorActor, session: SessionDep, settings: SettingsDep,
-                    body: ActivityCreate) -> ActivityPublic:
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ActivityPublic,
+    responses={422: {"model": Unprocessable}},
+    summary="Record a collector activity",
+)
+def create_activity(
+    actor: CollectorActor, session: SessionDep, settings: SettingsDep, body: ActivityCreate
+) -> ActivityPublic:
     owner = _owned(session, actor, body.customer_id)
     if actor.role == "collector":
         if body.collector_id not in (None, actor.collector_id):
@@ -47,20 +58,40 @@ def create_activity(actor: CollectorActor, session: SessionDep, settings: Settin
     else:
         collector_id = body.collector_id or owner
     if not collector_id:
-        raise ActivityRejected([Problem("activity", None, "collector_id", None, "the customer has no collector; "
-                                        "give collector_id", rule="required_empty")])
-    new = NewActivity(customer_id=body.customer_id, collector_id=collector_id, kind=body.kind,
-                      date=body.date or dt.datetime.now(dt.UTC).date(), invoice_id=body.invoice_id, note=body.note,
-                      promised_date=body.promised_date, amount=body.amount)
+        raise ActivityRejected(
+            [
+                Problem(
+                    "activity",
+                    None,
+                    "collector_id",
+                    None,
+                    "the customer has no collector; give collector_id",
+                    rule="required_empty",
+                )
+            ]
+        )
+    new = NewActivity(
+        customer_id=body.customer_id,
+        collector_id=collector_id,
+        kind=body.kind,
+        date=body.date or dt.datetime.now(dt.UTC).date(),
+        invoice_id=body.invoice_id,
+        note=body.note,
+        promised_date=body.promised_date,
+        amount=body.amount,
+    )
     activity = record_activity(session, new, actor, base_currency=settings.base_currency)
     return ActivityPublic.model_validate(activity_dict(activity))
 
 
 @router.get("", response_model=ActivitiesPage, summary="List activities (a collector sees only their own accounts)")
-def read_activities(actor: CollectorActor, session: SessionDep,
-                    customer_id: Annotated[Identifier | None, Query()] = None,
-                    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                    cursor: Annotated[str | None, Query(max_length=200)] = None) -> ActivitiesPage:
+def read_activities(
+    actor: CollectorActor,
+    session: SessionDep,
+    customer_id: Annotated[Identifier | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> ActivitiesPage:
     if customer_id is not None:
         _owned(session, actor, customer_id)
     after = 0
@@ -71,9 +102,10 @@ def read_activities(actor: CollectorActor, session: SessionDep,
         except (ValueError, TypeError) as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "not a valid cursor") from exc
     accounts_of = actor.collector_id if actor.role == "collector" else None
-    rows = list_activities(session, customer_id=customer_id, accounts_of=accounts_of, limit=limit + 1,
-                           after_id=after)
+    rows = list_activities(session, customer_id=customer_id, accounts_of=accounts_of, limit=limit + 1, after_id=after)
     more = len(rows) > limit
     rows = rows[:limit]
-    return ActivitiesPage(activities=[ActivityPublic.model_validate(activity_dict(r)) for r in rows],
-                          next_cursor=encode_cursor([rows[-1].activity_id]) if more else None)
+    return ActivitiesPage(
+        activities=[ActivityPublic.model_validate(activity_dict(r)) for r in rows],
+        next_cursor=encode_cursor([rows[-1].activity_id]) if more else None,
+    )

@@ -16,11 +16,14 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 
 
 @router.get("", response_model=AuditPage, summary="Read the audit log, newest first")
-def read_audit(actor: AdminActor, session: SessionDep,
-               action: Annotated[Identifier | None, Query(description="e.g. ledger.upsert, key.create")] = None,
-               entity: Annotated[Identifier | None, Query(description="e.g. invoices, api_key")] = None,
-               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-               cursor: Annotated[str | None, Query(max_length=200)] = None) -> AuditPage:
+def read_audit(
+    actor: AdminActor,
+    session: SessionDep,
+    action: Annotated[Identifier | None, Query(description="e.g. ledger.upsert, key.create")] = None,
+    entity: Annotated[Identifier | None, Query(description="e.g. invoices, api_key")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> AuditPage:
     statement = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
     if cursor:
         try:
@@ -35,5 +38,7 @@ def read_audit(actor: AdminActor, session: SessionDep,
     rows = list(session.execute(statement).scalars())
     more = len(rows) > limit
     rows = rows[:limit]
-    return AuditPage(entries=[AuditEntryPublic.model_validate(r, from_attributes=True) for r in rows],
-                     next_cursor=encode_cursor([rows[-1].id]) if more else None)
+    return AuditPage(
+        entries=[AuditEntryPublic.model_validate(r, from_attributes=True) for r in rows],
+        next_cursor=encode_cursor([rows[-1].id]) if more else None,
+    )

@@ -12,17 +12,22 @@ from serving.api.schemas.scoring import CashForecastPublic, ForecastGroup, Forec
 from serving.store.scores import latest_run, read_scores
 
 router = APIRouter(prefix="/forecast", tags=["forecast"])
-FORMULA = ("expected cash in week k = sum over open invoices of open_amount_base x p_pay_week_k (weeks after the "
-           "scoring run's as-of date); P10/P50/P90 from simulated draws with invoices of one customer moving together;"
-           " expected_later_base = open book - expected cash of the weeks shown")
+FORMULA = (
+    "expected cash in week k = sum over open invoices of open_amount_base x p_pay_week_k (weeks after the "
+    "scoring run's as-of date); P10/P50/P90 from simulated draws with invoices of one customer moving together;"
+    " expected_later_base = open book - expected cash of the weeks shown"
+)
 
 
 @router.get("/cash", response_model=CashForecastPublic, summary="Expected cash by week (13-week horizon)")
-def read_cash_forecast(actor: FinanceActor, session: SessionDep,
-                       weeks: Annotated[int, Query(ge=1, le=13)] = 13,
-                       group_by: Annotated[ForecastGroup | None, Query()] = None) -> CashForecastPublic:
+def read_cash_forecast(
+    actor: FinanceActor,
+    session: SessionDep,
+    weeks: Annotated[int, Query(ge=1, le=13)] = 13,
+    group_by: Annotated[ForecastGroup | None, Query()] = None,
+) -> CashForecastPublic:
     try:
-        from serving.forecast import cash_forecast
+        from serving.services.forecast import cash_forecast
     except ImportError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"the cash forecast is not installed ({exc})") from exc
     run = latest_run(session)
@@ -34,5 +39,11 @@ def read_cash_forecast(actor: FinanceActor, session: SessionDep,
         group = record.pop(group_by) if group_by else None
         record = {k: (v.date() if isinstance(v, pd.Timestamp) else v) for k, v in record.items()}
         rows.append(ForecastWeekPublic.model_validate({**record, "group": None if group is None else str(group)}))
-    return CashForecastPublic(scoring_run_id=run.id, as_of=run.as_of, model_version=run.model_version,
-                              group_by=group_by, formula=FORMULA, weeks=rows)
+    return CashForecastPublic(
+        scoring_run_id=run.id,
+        as_of=run.as_of,
+        model_version=run.model_version,
+        group_by=group_by,
+        formula=FORMULA,
+        weeks=rows,
+    )

@@ -16,8 +16,12 @@ def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Readiness, summary="Database reachable and migrated; whether a model is loaded",
-            responses={503: {"model": Readiness}})
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    summary="Database reachable and migrated; whether a model is loaded",
+    responses={503: {"model": Readiness}},
+)
 def readyz(request: Request, response: Response) -> Readiness:
     database = _database(request)
     model = _model(request)
@@ -32,14 +36,17 @@ def _model(request: Request) -> ModelReadiness:
     bundle = getattr(holder, "bundle", None)
     settings = getattr(state, "settings", None)
     refresh = getattr(settings, "model_refresh_seconds", 0)
-    times = {"loaded_at": getattr(holder, "loaded_at", None),
-             "checked_at": getattr(state, "model_checked_at", None) or getattr(holder, "checked_at", None),
-             "last_error": getattr(holder, "error", None), "refresh_seconds": refresh if refresh > 0 else None}
+    times = {
+        "loaded_at": getattr(holder, "loaded_at", None),
+        "checked_at": getattr(state, "model_checked_at", None) or getattr(holder, "checked_at", None),
+        "last_error": getattr(holder, "error", None),
+        "refresh_seconds": refresh if refresh > 0 else None,
+    }
     if bundle is not None:
-        detail = "model loaded" + (f"; the registry could not be checked: {times['last_error']}"
-                                   if times["last_error"] else "")
-        return ModelReadiness(loaded=True, version=str(getattr(bundle, "version", None) or ""), detail=detail,
-                              **times)
+        detail = "model loaded" + (
+            f"; the registry could not be checked: {times['last_error']}" if times["last_error"] else ""
+        )
+        return ModelReadiness(loaded=True, version=str(getattr(bundle, "version", None) or ""), detail=detail, **times)
     reason = getattr(state, "model_error", None) or times["last_error"] or "no model loaded"
     return ModelReadiness(loaded=False, version=None, detail=reason, **times)
 
@@ -52,11 +59,18 @@ def _database(request: Request) -> DatabaseReadiness:
         with engine.connect() as connection:
             revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except (SQLAlchemyError, OSError) as exc:
-        return DatabaseReadiness(ok=False, dialect=engine.dialect.name, schema_revision=None,
-                                 detail=f"database not reachable or not migrated: {type(exc).__name__}: "
-                                        f"{str(exc).splitlines()[0][:300]}")
+        return DatabaseReadiness(
+            ok=False,
+            dialect=engine.dialect.name,
+            schema_revision=None,
+            detail=f"database not reachable or not migrated: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}",
+        )
     head = head_revision()
     if revision != head:
-        return DatabaseReadiness(ok=False, dialect=engine.dialect.name, schema_revision=revision,
-                                 detail=f"schema at revision {revision}, code expects {head}; run migrations")
+        return DatabaseReadiness(
+            ok=False,
+            dialect=engine.dialect.name,
+            schema_revision=revision,
+            detail=f"schema at revision {revision}, code expects {head}; run migrations",
+        )
     return DatabaseReadiness(ok=True, dialect=engine.dialect.name, schema_revision=revision, detail="reachable")

@@ -15,8 +15,13 @@ from serving.store.keys import KeyRequestError, create_key, list_keys, public_ke
 router = APIRouter(prefix="/keys", tags=["keys"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=KeyCreated, summary="Create an API key",
-             responses={422: {"model": Message}})
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=KeyCreated,
+    summary="Create an API key",
+    responses={422: {"model": Message}},
+)
 def create(actor: AdminActor, session: SessionDep, body: KeyCreate) -> KeyCreated:
     with write_lock(session):
         try:
@@ -33,10 +38,8 @@ def read_keys(actor: AdminActor, session: SessionDep) -> list[KeyPublic]:
     return [KeyPublic(**public_key(row)) for row in list_keys(session)]
 
 
-@router.delete("/{key_id}", response_model=KeyPublic, summary="Revoke an API key",
-               responses={404: {"model": Message}})
-def revoke(actor: AdminActor, session: SessionDep,
-           key_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> KeyPublic:
+@router.delete("/{key_id}", response_model=KeyPublic, summary="Revoke an API key", responses={404: {"model": Message}})
+def revoke(actor: AdminActor, session: SessionDep, key_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> KeyPublic:
     with write_lock(session):
         row = revoke_key(session, key_id, actor)
         if row is None:

@@ -19,8 +19,8 @@ from serving.api.schemas.kpis import (
     ModelAllowancePublic,
     ProvisionMatrixPublic,
 )
-from serving.kpis import AGING_BUCKETS, CLOSING_RATE, compute_kpis
-from serving.provision import LOOKBACK_MONTHS, MATRIX_FORMULA, MODEL_FORMULA, provision_matrix
+from serving.services.kpis import AGING_BUCKETS, CLOSING_RATE, compute_kpis
+from serving.services.provision import LOOKBACK_MONTHS, MATRIX_FORMULA, MODEL_FORMULA, provision_matrix
 from serving.store.models import Score
 from serving.store.scores import latest_run
 
@@ -28,35 +28,57 @@ router = APIRouter(prefix="/kpis", tags=["kpis"])
 
 
 @router.get("", response_model=KpisPublic, summary="KPIs of the ledger as of a date")
-def read_kpis(actor: FinanceActor, session: SessionDep, ledger: LedgerDep,
-              as_of: Annotated[PlausibleDate | None, Query(description="Default: the ledger's last fact date")] = None,
-              period_days: Annotated[int, Query(ge=1, le=3660, description="Days of the DSO/CEI period")] = 90,
-              ) -> KpisPublic:
+def read_kpis(
+    actor: FinanceActor,
+    session: SessionDep,
+    ledger: LedgerDep,
+    as_of: Annotated[PlausibleDate | None, Query(description="Default: the ledger's last fact date")] = None,
+    period_days: Annotated[int, Query(ge=1, le=3660, description="Days of the DSO/CEI period")] = 90,
+) -> KpisPublic:
     cutoff = as_of or ledger.known_until.date()
     report = compute_kpis(ledger, cutoff, period_days)
     matrix = provision_matrix(ledger, cutoff)
     total_cents = sum(report.aging_cents.values())
     aging = AgingPublic(
         buckets=[AgingBucketPublic(bucket=b, amount=report.aging_cents[b] / 100) for b in AGING_BUCKETS],
-        total=total_cents / 100, open_invoices=report.open_invoices,
+        total=total_cents / 100,
+        open_invoices=report.open_invoices,
         formula=f"open amount per days-past-due bucket (current <= 0, 1-30, 31-60, 61-90, 90+) at {cutoff}; "
-                f"{CLOSING_RATE}; each invoice rounded to the cent, so the buckets add up to the total exactly")
+        f"{CLOSING_RATE}; each invoice rounded to the cent, so the buckets add up to the total exactly",
+    )
     figures = {name: FigurePublic(**asdict(figure)) for name, figure in report.figures.items()}
     return KpisPublic(
-        as_of=cutoff, base_currency=report.base_currency, period_days=period_days, aging=aging, **figures,
+        as_of=cutoff,
+        base_currency=report.base_currency,
+        period_days=period_days,
+        aging=aging,
+        **figures,
         provision_matrix=ProvisionMatrixPublic(
             rows=[MatrixRowPublic(**asdict(row)) for row in matrix],
             allowance=round(sum(row.allowance for row in matrix), 2),
-            formula=MATRIX_FORMULA.format(months=LOOKBACK_MONTHS, horizon=ledger.default_days)),
-        model_allowance=_model_allowance(session))
+            formula=MATRIX_FORMULA.format(months=LOOKBACK_MONTHS, horizon=ledger.default_days),
+        ),
+        model_allowance=_model_allowance(session),
+    )
 
 
 def _model_allowance(session) -> ModelAllowancePublic:
     run = latest_run(session)
     if run is None:
-        return ModelAllowancePublic(value=None, scoring_run_id=None, run_as_of=None, model_version=None,
-                                    formula=MODEL_FORMULA, note="no scoring run stored yet")
+        return ModelAllowancePublic(
+            value=None,
+            scoring_run_id=None,
+            run_as_of=None,
+            model_version=None,
+            formula=MODEL_FORMULA,
+            note="no scoring run stored yet",
+        )
     total = session.execute(select(func.sum(Score.expected_loss)).where(Score.scoring_run_id == run.id)).scalar()
-    return ModelAllowancePublic(value=round(float(total or 0.0), 2), scoring_run_id=run.id, run_as_of=run.as_of,
-                                model_version=run.model_version, formula=MODEL_FORMULA,
-                                note=f"scores as of {run.as_of}, which may differ from the KPI date")
+    return ModelAllowancePublic(
+        value=round(float(total or 0.0), 2),
+        scoring_run_id=run.id,
+        run_as_of=run.as_of,
+        model_version=run.model_version,
+        formula=MODEL_FORMULA,
+        note=f"scores as of {run.as_of}, which may differ from the KPI date",
+    )

@@ -12,8 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, File, HTTPException, Query, UploadFile, status
 from sqlalchemy import select, tuple_
 
-from features.contract import TABLES
-from features.validate import ORDER
+from features.ledger.contract import TABLES
+from features.ledger.validate import ORDER
 from serving.api.deps import AdminActor, FinanceActor, SessionDep, SettingsDep
 from serving.api.schemas.common import ProblemPublic, Unprocessable, decode_cursor, encode_cursor
 from serving.api.schemas.ledger import (
@@ -25,9 +25,9 @@ from serving.api.schemas.ledger import (
     TableCountsPublic,
 )
 from serving.store.audit import Actor
-from serving.store.ledger_io import contract_columns
-from serving.store.ledger_rows import MAX_BATCH_ROWS, csv_frame, records_frame
-from serving.store.ledger_sync import SyncResult, sync_batch, sync_tables
+from serving.store.ledger.io import contract_columns
+from serving.store.ledger.rows import MAX_BATCH_ROWS, csv_frame, records_frame
+from serving.store.ledger.sync import SyncResult, sync_batch, sync_tables
 from serving.store.models import LEDGER_MODELS, TABLE_KEYS
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
@@ -37,8 +37,9 @@ REJECTED = {422: {"model": Unprocessable, "description": "The batch was rejected
 
 def _result(result: SyncResult) -> SyncResultPublic:
     (counts,) = result.tables
-    return SyncResultPublic(**asdict(counts), revision=result.revision,
-                            warnings=[ProblemPublic.of(p) for p in result.warnings])
+    return SyncResultPublic(
+        **asdict(counts), revision=result.revision, warnings=[ProblemPublic.of(p) for p in result.warnings]
+    )
 
 
 def _file_name(upload: UploadFile, table: str) -> str:
@@ -50,24 +51,33 @@ def _file_name(upload: UploadFile, table: str) -> str:
 
 def _sync(table: str, raw, file_name: str, actor: Actor, session, settings) -> SyncResultPublic:
     if len(raw) > MAX_BATCH_ROWS:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
-                            f"at most {MAX_BATCH_ROWS:,} rows per batch; split the file")
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE, f"at most {MAX_BATCH_ROWS:,} rows per batch; split the file"
+        )
     return _result(sync_batch(session, table, raw, file_name, actor, base_currency=settings.base_currency))
 
 
-@router.post("", response_model=LedgerSyncPublic, responses=REJECTED,
-             summary="Upsert rows of several tables at once (validated together, one transaction)")
-def sync_ledger(actor: AdminActor, session: SessionDep, settings: SettingsDep,
-                batch: LedgerBatchIn) -> LedgerSyncPublic:
+@router.post(
+    "",
+    response_model=LedgerSyncPublic,
+    responses=REJECTED,
+    summary="Upsert rows of several tables at once (validated together, one transaction)",
+)
+def sync_ledger(
+    actor: AdminActor, session: SessionDep, settings: SettingsDep, batch: LedgerBatchIn
+) -> LedgerSyncPublic:
     given = {name: rows for name in ORDER if (rows := getattr(batch, name)) is not None}
     if sum(len(rows) for rows in given.values()) > MAX_BATCH_ROWS:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"at most {MAX_BATCH_ROWS:,} rows per batch")
-    frames = {name: records_frame([row.model_dump(exclude_unset=True) for row in rows], name)
-              for name, rows in given.items()}
-    result = sync_tables(session, frames, {name: name for name in frames}, actor,
-                         base_currency=settings.base_currency)
-    return LedgerSyncPublic(tables=[TableCountsPublic(**asdict(c)) for c in result.tables],
-                            revision=result.revision, warnings=[ProblemPublic.of(p) for p in result.warnings])
+    frames = {
+        name: records_frame([row.model_dump(exclude_unset=True) for row in rows], name) for name, rows in given.items()
+    }
+    result = sync_tables(session, frames, {name: name for name in frames}, actor, base_currency=settings.base_currency)
+    return LedgerSyncPublic(
+        tables=[TableCountsPublic(**asdict(c)) for c in result.tables],
+        revision=result.revision,
+        warnings=[ProblemPublic.of(p) for p in result.warnings],
+    )
 
 
 def _add_routes(table: str) -> None:
@@ -76,23 +86,33 @@ def _add_routes(table: str) -> None:
     model_table = LEDGER_MODELS[table].__table__
     key = ", ".join(key_columns)
 
-    def sync_rows(actor: AdminActor, session: SessionDep, settings: SettingsDep,
-                  rows: Annotated[list[row_in], Body(max_length=MAX_BATCH_ROWS)]) -> SyncResultPublic:
+    def sync_rows(
+        actor: AdminActor,
+        session: SessionDep,
+        settings: SettingsDep,
+        rows: Annotated[list[row_in], Body(max_length=MAX_BATCH_ROWS)],
+    ) -> SyncResultPublic:
         records = [row.model_dump(exclude_unset=True) for row in rows]
         return _sync(table, records_frame(records, table), table, actor, session, settings)
 
-    def sync_csv(actor: AdminActor, session: SessionDep, settings: SettingsDep,
-                 file: Annotated[UploadFile, File(description=f"{table}.csv: a header row, then one row per record")]
-                 ) -> SyncResultPublic:
+    def sync_csv(
+        actor: AdminActor,
+        session: SessionDep,
+        settings: SettingsDep,
+        file: Annotated[UploadFile, File(description=f"{table}.csv: a header row, then one row per record")],
+    ) -> SyncResultPublic:
         data = file.file.read(MAX_CSV_BYTES + 1)
         if len(data) > MAX_CSV_BYTES:
             raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"at most {MAX_CSV_BYTES:,} bytes per file")
         name = _file_name(file, table)
         return _sync(table, csv_frame(data, name), name, actor, session, settings)
 
-    def read_rows(actor: FinanceActor, session: SessionDep,
-                  limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                  cursor: Annotated[str | None, Query(max_length=1000)] = None) -> page:
+    def read_rows(
+        actor: FinanceActor,
+        session: SessionDep,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    ) -> page:
         statement = select(*(model_table.c[c] for c in contract_columns(table)))
         statement = statement.order_by(*(model_table.c[k] for k in key_columns)).limit(limit + 1)
         if cursor:
@@ -110,22 +130,41 @@ def _add_routes(table: str) -> None:
         rows = rows[:limit]
         next_cursor = None
         if more:
-            next_cursor = encode_cursor([str(rows[-1][k]) if table == "fx_rates" else rows[-1][k]
-                                         for k in key_columns])
-        return page(rows=[{k: (float(v) if isinstance(v, Decimal) else v) for k, v in r.items()} for r in rows],
-                    next_cursor=next_cursor)
+            next_cursor = encode_cursor([str(rows[-1][k]) if table == "fx_rates" else rows[-1][k] for k in key_columns])
+        return page(
+            rows=[{k: (float(v) if isinstance(v, Decimal) else v) for k, v in r.items()} for r in rows],
+            next_cursor=next_cursor,
+        )
 
     router.add_api_route(
-        f"/{table}", sync_rows, methods=["POST"], response_model=SyncResultPublic, responses=REJECTED,
-        name=f"sync_{table}", summary=f"Upsert {table} rows (JSON), by {key}",
+        f"/{table}",
+        sync_rows,
+        methods=["POST"],
+        response_model=SyncResultPublic,
+        responses=REJECTED,
+        name=f"sync_{table}",
+        summary=f"Upsert {table} rows (JSON), by {key}",
         description=f"Validate the rows with the rules of `payrisk validate`, together with the stored rows they "
-                    f"touch, and upsert them by {key} in one transaction, or reject the batch whole (422).")
+        f"touch, and upsert them by {key} in one transaction, or reject the batch whole (422).",
+    )
     router.add_api_route(
-        f"/{table}/csv", sync_csv, methods=["POST"], response_model=SyncResultPublic, responses=REJECTED,
-        name=f"sync_{table}_csv", summary=f"Upsert {table} rows from a CSV file, by {key}",
-        description="Same as the JSON form; a malformed file is rejected with the rows that cannot be read.")
-    router.add_api_route(f"/{table}", read_rows, methods=["GET"], response_model=page, name=f"read_{table}",
-                         summary=f"Read {table} rows, in {key} order")
+        f"/{table}/csv",
+        sync_csv,
+        methods=["POST"],
+        response_model=SyncResultPublic,
+        responses=REJECTED,
+        name=f"sync_{table}_csv",
+        summary=f"Upsert {table} rows from a CSV file, by {key}",
+        description="Same as the JSON form; a malformed file is rejected with the rows that cannot be read.",
+    )
+    router.add_api_route(
+        f"/{table}",
+        read_rows,
+        methods=["GET"],
+        response_model=page,
+        name=f"read_{table}",
+        summary=f"Read {table} rows, in {key} order",
+    )
 
 
 for _table in ORDER:

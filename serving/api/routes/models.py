@@ -18,8 +18,11 @@ router = APIRouter(prefix="/models", tags=["models"])
 def _public(holder: Any) -> ModelPublic:
     bundle = getattr(holder, "bundle", None)
     info = holder.info() if hasattr(holder, "info") else {}
-    return ModelPublic(loaded=bundle is not None, version=None if bundle is None else str(bundle.version),
-                       info=audit.jsonable(dict(info or {})))
+    return ModelPublic(
+        loaded=bundle is not None,
+        version=None if bundle is None else str(bundle.version),
+        info=audit.jsonable(dict(info or {})),
+    )
 
 
 @router.get("/current", response_model=ModelPublic, summary="The model in service")
@@ -27,10 +30,14 @@ def read_current_model(actor: DataScientistActor, holder: ModelHolderDep) -> Mod
     return _public(holder)
 
 
-@router.post("/current/refresh", response_model=ModelPublic,
-             summary="Reload the champion model from the registry (a model change: audited)")
-async def refresh_model(actor: DataScientistActor, holder: ModelHolderDep, session: SessionDep,
-                        request: Request) -> ModelPublic:
+@router.post(
+    "/current/refresh",
+    response_model=ModelPublic,
+    summary="Reload the champion model from the registry (a model change: audited)",
+)
+async def refresh_model(
+    actor: DataScientistActor, holder: ModelHolderDep, session: SessionDep, request: Request
+) -> ModelPublic:
     before = _public(holder).model_dump()
     await run_in_threadpool(holder.refresh)
     after = _public(holder)
@@ -38,8 +45,9 @@ async def refresh_model(actor: DataScientistActor, holder: ModelHolderDep, sessi
 
     def record() -> None:
         with write_lock(session):
-            audit.record(session, actor, "model.refresh", "model", after.version, before=before,
-                         after=after.model_dump())
+            audit.record(
+                session, actor, "model.refresh", "model", after.version, before=before, after=after.model_dump()
+            )
             session.commit()
 
     await run_in_threadpool(record)

@@ -28,9 +28,9 @@ from serving.api.schemas.scoring import (
     ScoringRunCreate,
     ScoringRunPublic,
 )
-from serving.request_scoring import RequestScores, score_given, score_stored
-from serving.scoring_runs import ScoringRunFailed, run_scoring, scoring_date
-from serving.store.ledger_rows import BatchRejected, records_frame
+from serving.services.request_scoring import RequestScores, score_given, score_stored
+from serving.services.scoring_runs import ScoringRunFailed, run_scoring, scoring_date
+from serving.store.ledger.rows import BatchRejected, records_frame
 from serving.store.models import ScoringRun
 
 router = APIRouter(tags=["scoring"])
@@ -46,29 +46,52 @@ def score_records(scores: pd.DataFrame) -> list[dict]:
             days = pd.to_datetime(values).to_numpy(dtype="datetime64[D]")
             columns[name] = [None if np.isnat(d) else d.item() for d in days]
         elif name == "reasons":
-            columns[name] = [[r.strip() for r in str(v).split(";") if r.strip()] if isinstance(v, str) else []
-                             for v in values.tolist()]
+            columns[name] = [
+                [r.strip() for r in str(v).split(";") if r.strip()] if isinstance(v, str) else []
+                for v in values.tolist()
+            ]
         elif pd.api.types.is_float_dtype(values.dtype):
             array = values.to_numpy(dtype=np.float64)
             columns[name] = [None if np.isnan(v) else v for v in array.tolist()]
         else:
-            columns[name] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else v
-                             for v in values.tolist()]
+            columns[name] = [
+                None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in values.tolist()
+            ]
     return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def _response(result: RequestScores, model_version: str, fingerprint: str) -> bytes:
-    body = ScoreResponse(as_of=result.as_of.date(), model_version=model_version, ledger_fingerprint=fingerprint,
-                         scores=[InvoiceScorePublic.model_validate(r) for r in score_records(result.scores)],
-                         not_open=result.not_open, warnings=[ProblemPublic.of(p) for p in result.warnings])
+    body = ScoreResponse(
+        as_of=result.as_of.date(),
+        model_version=model_version,
+        ledger_fingerprint=fingerprint,
+        scores=[InvoiceScorePublic.model_validate(r) for r in score_records(result.scores)],
+        not_open=result.not_open,
+        warnings=[ProblemPublic.of(p) for p in result.warnings],
+    )
     return body.model_dump_json().encode()
 
 
-@router.post("/score", response_model=ScoreResponse, summary="Score invoices now (nothing is stored)",
-             responses={422: {"model": Unprocessable, "description": "A given row was rejected (every bad row is "
-                                                                      "listed), or the request cannot be scored"}})
-async def score(actor: DataScientistActor, holder: ModelHolderDep, view: LedgerViewDep, session: SessionDep,
-                settings: SettingsDep, body: ScoreRequest, request: Request) -> Response:
+@router.post(
+    "/score",
+    response_model=ScoreResponse,
+    summary="Score invoices now (nothing is stored)",
+    responses={
+        422: {
+            "model": Unprocessable,
+            "description": "A given row was rejected (every bad row is listed), or the request cannot be scored",
+        }
+    },
+)
+async def score(
+    actor: DataScientistActor,
+    holder: ModelHolderDep,
+    view: LedgerViewDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: ScoreRequest,
+    request: Request,
+) -> Response:
     """Invoices given in the body are validated like a ledger sync (same rules, same 422) and scored with the stored
     history of their customers, in memory; or stored open invoices by id or customer; or the whole open book. The
     columns are those of `payrisk score`. Only the customers involved are scored."""
@@ -80,12 +103,14 @@ async def score(actor: DataScientistActor, holder: ModelHolderDep, view: LedgerV
     def work() -> bytes:
         try:
             if body.invoices is not None:
-                given = {"invoices": body.invoices} | {name: rows for name in GIVEN_WITH_INVOICES
-                                                        if (rows := getattr(body, name)) is not None}
-                batches = {name: records_frame([row.model_dump(exclude_unset=True) for row in rows], name)
-                           for name, rows in given.items()}
-                result = score_given(session.connection(), view, bundle, body.as_of, batches,
-                                     settings.base_currency)
+                given = {"invoices": body.invoices} | {
+                    name: rows for name in GIVEN_WITH_INVOICES if (rows := getattr(body, name)) is not None
+                }
+                batches = {
+                    name: records_frame([row.model_dump(exclude_unset=True) for row in rows], name)
+                    for name, rows in given.items()
+                }
+                result = score_given(session.connection(), view, bundle, body.as_of, batches, settings.base_currency)
             else:
                 result = score_stored(view, bundle, body.as_of, body.invoice_ids, body.customer_ids)
         except BatchRejected:
@@ -102,11 +127,16 @@ async def score(actor: DataScientistActor, holder: ModelHolderDep, view: LedgerV
     return Response(await anyio.to_thread.run_sync(work, limiter=limiter), media_type="application/json")
 
 
-@router.post("/scoring-runs", status_code=status.HTTP_201_CREATED, response_model=ScoringRunPublic,
-             responses={422: {"model": Message, "description": "Scoring failed; the run is kept as failed"}},
-             summary="Score the open book as of a date and store the scores (the worklists and KPIs read them)")
-def create_scoring_run(actor: DataScientistActor, holder: ModelHolderDep, ledger: LedgerDep, session: SessionDep,
-                       body: ScoringRunCreate) -> ScoringRunPublic:
+@router.post(
+    "/scoring-runs",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ScoringRunPublic,
+    responses={422: {"model": Message, "description": "Scoring failed; the run is kept as failed"}},
+    summary="Score the open book as of a date and store the scores (the worklists and KPIs read them)",
+)
+def create_scoring_run(
+    actor: DataScientistActor, holder: ModelHolderDep, ledger: LedgerDep, session: SessionDep, body: ScoringRunCreate
+) -> ScoringRunPublic:
     try:
         run = run_scoring(session, holder.bundle, ledger, scoring_date(ledger, body.as_of), actor)
     except ScoringRunFailed as exc:
@@ -120,10 +150,15 @@ def read_scoring_runs(actor: DataScientistActor, session: SessionDep) -> list[Sc
     return [ScoringRunPublic.model_validate(r, from_attributes=True) for r in runs]
 
 
-@router.get("/scoring-runs/{run_id}", response_model=ScoringRunPublic, responses={404: {"model": Message}},
-            summary="One scoring run")
-def read_scoring_run(actor: DataScientistActor, session: SessionDep,
-                     run_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> ScoringRunPublic:
+@router.get(
+    "/scoring-runs/{run_id}",
+    response_model=ScoringRunPublic,
+    responses={404: {"model": Message}},
+    summary="One scoring run",
+)
+def read_scoring_run(
+    actor: DataScientistActor, session: SessionDep, run_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
+) -> ScoringRunPublic:
     run = session.get(ScoringRun, run_id)
     if run is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no scoring run {run_id}")

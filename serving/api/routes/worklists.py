@@ -11,11 +11,11 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from serving.api.deps import CollectorActor, LedgerViewDep, SessionDep
 from serving.api.schemas.common import Identifier, PlausibleDate, decode_cursor, encode_cursor
 from serving.api.schemas.worklists import AccountPublic, ScoringRunRef, WorklistPublic
-from serving.ledger_index import restrict
+from serving.services.ledger_index import restrict
+from serving.services.worklist import STAKE_FORMULA, build_worklist, flatten, next_action
 from serving.store.activities import activities_frame
 from serving.store.models import SCORE_COLUMNS
 from serving.store.scores import latest_run, read_scores
-from serving.worklist import STAKE_FORMULA, build_worklist, flatten, next_action
 
 router = APIRouter(prefix="/worklists", tags=["worklists"])
 CSV = "text/csv"
@@ -40,16 +40,29 @@ def own_worklist(actor: CollectorActor, collector_id: Annotated[Identifier, Path
     return collector_id
 
 
-@router.get("/{collector_id}", response_model=WorklistPublic, summary="A collector's ranked worklist",
-            responses={200: {"content": {CSV: {"schema": {"type": "string"}}},
-                             "description": "JSON, or with `Accept: text/csv` one CSV row per open invoice"}})
-def read_worklist(collector_id: Annotated[str, Depends(own_worklist)], session: SessionDep, view: LedgerViewDep,
-                  request: Request,
-                  as_of: Annotated[PlausibleDate | None, Query(description="Default: the scoring run's as-of "
-                                                                           "date, else the ledger's last fact")] = None,
-                  limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-                  cursor: Annotated[str | None, Query(max_length=200)] = None,
-                  escalate_dpd: Annotated[int, Query(ge=1, le=3650)] = 120) -> WorklistPublic | Response:
+@router.get(
+    "/{collector_id}",
+    response_model=WorklistPublic,
+    summary="A collector's ranked worklist",
+    responses={
+        200: {
+            "content": {CSV: {"schema": {"type": "string"}}},
+            "description": "JSON, or with `Accept: text/csv` one CSV row per open invoice",
+        }
+    },
+)
+def read_worklist(
+    collector_id: Annotated[str, Depends(own_worklist)],
+    session: SessionDep,
+    view: LedgerViewDep,
+    request: Request,
+    as_of: Annotated[
+        PlausibleDate | None, Query(description="Default: the scoring run's as-of date, else the ledger's last fact")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    escalate_dpd: Annotated[int, Query(ge=1, le=3650)] = 120,
+) -> WorklistPublic | Response:
     offset = _page(cursor)
     customers = view.ledger.customers
     customer_ids = customers.loc[customers["collector_id"] == collector_id, "customer_id"].tolist()
@@ -60,17 +73,25 @@ def read_worklist(collector_id: Annotated[str, Depends(own_worklist)], session: 
     cutoff = as_of or (run.as_of if run else ledger.known_until.date())
     activities = activities_frame(session, customer_ids)
     accounts = build_worklist(scores, ledger, activities, cutoff, escalate_dpd, customer_ids=customer_ids)
-    page = accounts[offset:offset + limit]
+    page = accounts[offset : offset + limit]
     next_cursor = encode_cursor([offset + limit]) if offset + limit < len(accounts) else None
     if CSV in request.headers.get("accept", ""):
         headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
         return Response(flatten(page).to_csv(index=False), media_type=CSV, headers=headers)
     return WorklistPublic(
-        collector_id=collector_id, as_of=cutoff,
-        scoring_run=ScoringRunRef(id=run.id, as_of=run.as_of, model_version=run.model_version,
-                                  ledger_fingerprint=run.ledger_fingerprint) if run else None,
-        stake_formula=STAKE_FORMULA, action_rules=" ".join(next_action.__doc__.split()), total_accounts=len(accounts),
-        accounts=[AccountPublic.model_validate(_plain(a)) for a in page], next_cursor=next_cursor)
+        collector_id=collector_id,
+        as_of=cutoff,
+        scoring_run=ScoringRunRef(
+            id=run.id, as_of=run.as_of, model_version=run.model_version, ledger_fingerprint=run.ledger_fingerprint
+        )
+        if run
+        else None,
+        stake_formula=STAKE_FORMULA,
+        action_rules=" ".join(next_action.__doc__.split()),
+        total_accounts=len(accounts),
+        accounts=[AccountPublic.model_validate(_plain(a)) for a in page],
+        next_cursor=next_cursor,
+    )
 
 
 def _plain(account) -> dict:

@@ -24,8 +24,9 @@ class ActivityCreate(BaseModel):
     promised_date: PlausibleDate | None = None
     amount: Annotated[Decimal, Field(gt=0, lt=Decimal(10) ** 14, decimal_places=4)] | None = None
     collector_id: Identifier | None = Field(
-        None, description="Admins only: on whose behalf (default the customer's collector). Collectors record as "
-                          "themselves.")
+        None,
+        description="Admins only: on whose behalf (default the customer's collector). Collectors record as themselves.",
+    )
 
 
 class ActivityPublic(BaseModel):

@@ -35,8 +35,9 @@ def _plausible(value: dt.date) -> dt.date:
 
 Text = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_storable)]
 """Free text the store can keep (no NUL, valid Unicode)."""
-Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ID_MAX_LENGTH),
-                       AfterValidator(_storable)]
+Identifier = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ID_MAX_LENGTH), AfterValidator(_storable)
+]
 """An id such as a customer, invoice or collector id."""
 PlausibleDate = Annotated[dt.date, AfterValidator(_plausible)]
 """A calendar date between 1990-01-01 and 2199-12-31."""
@@ -56,9 +57,15 @@ class ProblemPublic(BaseModel):
 
     @classmethod
     def of(cls, problem: Problem) -> ProblemPublic:
-        return cls(file=problem.file, row=problem.row, column=problem.column,
-                   value=None if problem.value is None else str(problem.value)[:500], message=problem.message,
-                   rule=problem.rule, severity=problem.severity)
+        return cls(
+            file=problem.file,
+            row=problem.row,
+            column=problem.column,
+            value=None if problem.value is None else str(problem.value)[:500],
+            message=problem.message,
+            rule=problem.rule,
+            severity=problem.severity,
+        )
 
 
 class Rejected(BaseModel):

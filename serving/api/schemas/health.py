@@ -23,10 +23,15 @@ class ModelReadiness(BaseModel):
     version: str | None = Field(description="The model version in service (registry version, or file:NAME).")
     detail: str
     loaded_at: dt.datetime | None = Field(None, description="When the model in service was loaded (UTC).")
-    checked_at: dt.datetime | None = Field(None, description="When the registry was last checked for a new "
-                                                             "champion (UTC), whether or not it could be reached.")
-    last_error: str | None = Field(None, description="Why the last check or load failed (e.g. the registry could "
-                                                     "not be reached); the last good model stays in service.")
+    checked_at: dt.datetime | None = Field(
+        None,
+        description="When the registry was last checked for a new champion (UTC), whether or not it could be reached.",
+    )
+    last_error: str | None = Field(
+        None,
+        description="Why the last check or load failed (e.g. the registry could "
+        "not be reached); the last good model stays in service.",
+    )
     refresh_seconds: int | None = Field(None, description="How often the registry is checked; None: never.")
 
 

@@ -1,4 +1,4 @@
-"""Ledger sync models. Row models are built from the contract (features/contract.py), one per table, so the API
+"""Ledger sync models. Row models are built from the contract (features/ledger/contract.py), one per table, so the API
 documents exactly the contract's columns. Input cells are loose on purpose (text or number, all optional): the
 ledger validator, not pydantic, judges them, with the same rules and messages as `payrisk validate`."""
 
@@ -9,9 +9,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from features.contract import TABLES, Column
+from features.ledger.contract import TABLES, Column
 from serving.api.schemas.common import ProblemPublic
-from serving.store.ledger_rows import MAX_BATCH_ROWS
+from serving.store.ledger.rows import MAX_BATCH_ROWS
 
 Cell = str | int | float | bool | None
 KIND_HELP = {
@@ -32,8 +32,9 @@ def _help(column: Column) -> str:
 
 
 def _row_in(table: str) -> type[BaseModel]:
-    fields: dict[str, Any] = {c.name: (Annotated[Cell, Field(description=_help(c))], None)
-                              for c in TABLES[table].columns}
+    fields: dict[str, Any] = {
+        c.name: (Annotated[Cell, Field(description=_help(c))], None) for c in TABLES[table].columns
+    }
     model = create_model(f"{table.title().replace('_', '')}RowIn", __config__=ConfigDict(extra="allow"), **fields)
     model.__doc__ = f"One row of the {table} table (extra columns are accepted and ignored)."
     return model
@@ -82,8 +83,9 @@ class LedgerSyncPublic(BaseModel):
 
 
 def page_model(table: str) -> type[BaseModel]:
-    model = create_model(f"{table.title().replace('_', '')}Page", rows=(list[ROW_PUBLIC[table]], ...),
-                         next_cursor=(str | None, None))
+    model = create_model(
+        f"{table.title().replace('_', '')}Page", rows=(list[ROW_PUBLIC[table]], ...), next_cursor=(str | None, None)
+    )
     model.__doc__ = f"A page of the {table} table, in key order; pass next_cursor to get the next page."
     return model
 
@@ -92,7 +94,10 @@ PAGE = {name: page_model(name) for name in TABLES}
 
 
 LedgerBatchIn = create_model(
-    "LedgerBatchIn", **{name: (Annotated[list[ROW_IN[name]], Field(max_length=MAX_BATCH_ROWS)] | None, None)
-                        for name in TABLES})
-LedgerBatchIn.__doc__ = ("Rows of several tables, validated together like `payrisk validate` validates a ledger "
-                         "directory, and applied in one transaction (e.g. an initial load or a nightly export).")
+    "LedgerBatchIn",
+    **{name: (Annotated[list[ROW_IN[name]], Field(max_length=MAX_BATCH_ROWS)] | None, None) for name in TABLES},
+)
+LedgerBatchIn.__doc__ = (
+    "Rows of several tables, validated together like `payrisk validate` validates a ledger "
+    "directory, and applied in one transaction (e.g. an initial load or a nightly export)."
+)

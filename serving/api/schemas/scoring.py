@@ -28,12 +28,19 @@ class _ScoreBase(BaseModel):
 
 
 InvoiceScorePublic = create_model(
-    "InvoiceScorePublic", __base__=_ScoreBase,
+    "InvoiceScorePublic",
+    __base__=_ScoreBase,
     **{f"p_pay_week_{k}": (Probability, ...) for k in range(1, 14)},
-    p_pay_later=(Probability, ...), p_default=(Probability, ...), expected_loss=(float, ...),
-    priority_rank=(int, ...), reasons=(list[str], ...))
-InvoiceScorePublic.__doc__ = ("One open invoice's scores: P(paid in week k after as_of) for 13 weeks and later, "
-                              "P(default), expected loss (base currency), and the reasons behind them.")
+    p_pay_later=(Probability, ...),
+    p_default=(Probability, ...),
+    expected_loss=(float, ...),
+    priority_rank=(int, ...),
+    reasons=(list[str], ...),
+)
+InvoiceScorePublic.__doc__ = (
+    "One open invoice's scores: P(paid in week k after as_of) for 13 weeks and later, "
+    "P(default), expected loss (base currency), and the reasons behind them."
+)
 
 
 MAX_SCORE_INVOICES = 10_000
@@ -43,7 +50,8 @@ MAX_SCORE_ROWS = 50_000
 
 
 InvoicesRows, CustomersRows, PaymentsRows, AdjustmentsRows, DisputesRows, PromisesRows = (
-    list[ROW_IN[name]] for name in ("invoices", "customers", "payments", "adjustments", "disputes", "promises"))
+    list[ROW_IN[name]] for name in ("invoices", "customers", "payments", "adjustments", "disputes", "promises")
+)
 
 
 def _given(limit: int, help_text: str, min_length: int = 0) -> Any:
@@ -55,21 +63,24 @@ class ScoreRequest(BaseModel):
     and promises), merged in memory with the stored history of their customers; or stored open invoices by id or
     customer; or, with neither, the whole stored open book. Nothing is stored."""
 
-    as_of: PlausibleDate | None = Field(None, description="Default: the ledger's last fact date (given rows "
-                                                          "included).")
+    as_of: PlausibleDate | None = Field(None, description="Default: the ledger's last fact date (given rows included).")
     invoice_ids: Annotated[list[Identifier], Field(max_length=MAX_SCORE_INVOICES)] | None = Field(
-        None, description="Score these stored invoices (those open at as_of).")
+        None, description="Score these stored invoices (those open at as_of)."
+    )
     customer_ids: Annotated[list[Identifier], Field(max_length=MAX_SCORE_INVOICES)] | None = Field(
-        None, description="Score the stored open invoices of these customers.")
+        None, description="Score the stored open invoices of these customers."
+    )
     invoices: InvoicesRows | None = _given(
-        MAX_SCORE_INVOICES, "Invoices to score (contract columns: invoice_id, customer_id, invoice_date, "
-        "due_date, amount, currency), validated like POST /v1/ledger; their customers must be stored or given.", min_length=1)
+        MAX_SCORE_INVOICES,
+        "Invoices to score (contract columns: invoice_id, customer_id, invoice_date, "
+        "due_date, amount, currency), validated like POST /v1/ledger; their customers must be stored or given.",
+        min_length=1,
+    )
     customers: CustomersRows | None = _given(
-        MAX_SCORE_ROWS, "Customers of the given invoices that the store does not hold (or new values).")
-    payments: PaymentsRows | None = _given(MAX_SCORE_ROWS, "Payments of the given "
-                                                       "invoices (or of stored ones).")
-    adjustments: AdjustmentsRows | None = _given(MAX_SCORE_ROWS, "Credit memos and "
-                                                             "write-offs.")
+        MAX_SCORE_ROWS, "Customers of the given invoices that the store does not hold (or new values)."
+    )
+    payments: PaymentsRows | None = _given(MAX_SCORE_ROWS, "Payments of the given invoices (or of stored ones).")
+    adjustments: AdjustmentsRows | None = _given(MAX_SCORE_ROWS, "Credit memos and write-offs.")
     disputes: DisputesRows | None = _given(MAX_SCORE_ROWS, "Disputes.")
     promises: PromisesRows | None = _given(MAX_SCORE_ROWS, "Promises to pay.")
 
@@ -77,11 +88,14 @@ class ScoreRequest(BaseModel):
     def _one_way_of_asking(self) -> ScoreRequest:
         others = [name for name in GIVEN_WITH_INVOICES if getattr(self, name) is not None]
         if self.invoices is None and others:
-            raise ValueError(f"{', '.join(others)} rows are only accepted with the invoices they belong to "
-                             "(give `invoices`)")
+            raise ValueError(
+                f"{', '.join(others)} rows are only accepted with the invoices they belong to (give `invoices`)"
+            )
         if self.invoices is not None and (self.invoice_ids is not None or self.customer_ids is not None):
-            raise ValueError("give either `invoices` (scored from the request) or `invoice_ids`/`customer_ids` "
-                             "(stored invoices), not both")
+            raise ValueError(
+                "give either `invoices` (scored from the request) or `invoice_ids`/`customer_ids` "
+                "(stored invoices), not both"
+            )
         return self
 
 
@@ -91,12 +105,17 @@ GIVEN_WITH_INVOICES = ("customers", "payments", "adjustments", "disputes", "prom
 class ScoreResponse(BaseModel):
     as_of: dt.date
     model_version: str
-    ledger_fingerprint: str = Field(description="The stored ledger's fingerprint as of as_of (rows given in the "
-                                                "request are not part of it).")
-    scores: list[InvoiceScorePublic] = Field(description="One row per invoice asked for and open at as_of; "
-                                                         "priority_rank ranks these rows only.")
-    not_open: list[str] = Field([], description="Invoices asked for that have no score: not open at the end of "
-                                                "as_of (not issued yet, settled or written off), or unknown.")
+    ledger_fingerprint: str = Field(
+        description="The stored ledger's fingerprint as of as_of (rows given in the request are not part of it)."
+    )
+    scores: list[InvoiceScorePublic] = Field(
+        description="One row per invoice asked for and open at as_of; priority_rank ranks these rows only."
+    )
+    not_open: list[str] = Field(
+        [],
+        description="Invoices asked for that have no score: not open at the end of "
+        "as_of (not issued yet, settled or written off), or unknown.",
+    )
     warnings: list[ProblemPublic] = Field([], description="Warnings the validator found on the given rows.")
 
 

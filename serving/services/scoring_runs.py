@@ -1,0 +1,53 @@
+"""A stored scoring run: score the open book as of a date with the model in service and keep the scores.
+
+One function for POST /v1/scoring-runs and `payrisk store score-all`, so both record the same run, scores and
+audit entries for the same store and model.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from features.errors import PayriskError
+from features.ledger.ledger import Ledger, to_date
+from serving.store.audit import Actor
+from serving.store.models import ScoringRun
+from serving.store.scores import ScoresInvalid, fail_run, finish_run, start_run
+
+if TYPE_CHECKING:
+    from training.bundle import ScoringBundle
+
+
+class ScoringRunFailed(PayriskError):
+    """Scoring failed; the run is kept as failed (and audited) in the store. `run` is that run."""
+
+    def __init__(self, run: ScoringRun):
+        super().__init__(f"scoring run {run.id} failed (recorded, audited): {run.error}")
+        self.run = run
+
+
+def scoring_date(ledger: Ledger, requested: object | None) -> pd.Timestamp:
+    """The as-of date of a run: the requested date (a date, 'YYYY-MM-DD' or 'latest'), default the ledger's last
+    fact date."""
+    if requested is None or (isinstance(requested, str) and requested.strip().lower() == "latest"):
+        return ledger.known_until
+    return to_date(requested)
+
+
+def run_scoring(
+    session: Session, bundle: ScoringBundle, ledger: Ledger, as_of: pd.Timestamp, actor: Actor
+) -> ScoringRun:
+    """Score every invoice open at the end of `as_of` and store the scores as one run (audited).
+
+    The run is recorded as running first (committed), so a failure leaves its trace; raises ScoringRunFailed then.
+    """
+    run = start_run(session, as_of.date(), str(bundle.version), ledger.as_of(as_of).fingerprint(), actor)
+    try:
+        scores = bundle.score(ledger, as_of)
+        return finish_run(session, run, scores, actor)
+    except (ScoresInvalid, ValueError, PayriskError) as exc:
+        run = fail_run(session, run, f"{type(exc).__name__}: {exc}", actor)
+        raise ScoringRunFailed(run) from exc

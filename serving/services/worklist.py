@@ -1,0 +1,348 @@
+"""A collector's worklist: their accounts ranked by what is at stake, each with a suggested next action.
+
+Pure: scores (the latest stored run), the ledger and the activities in; accounts out. Open invoices and amounts come
+from the ledger as of the worklist date (so an invoice paid since the scoring run drops out); probabilities come
+from the scores, whose weeks count from the run's as-of date.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import groupby
+
+import numpy as np
+import pandas as pd
+
+from features.ledger.contract import AMOUNT_TOLERANCE
+from features.ledger.ledger import Ledger, to_date
+from serving.services.kpis import AGING_BUCKETS, open_book
+
+LATER_WEEKS = [f"p_pay_week_{k}" for k in range(5, 14)]
+HIGH_P_DEFAULT = 0.5
+REMINDER_DAYS = 7
+STAKE_FORMULA = (
+    "at stake = sum over the account's open invoices of expected_loss + open_amount_base x (p_pay_later"
+    " + p_pay_week_5 + ... + p_pay_week_13), i.e. expected loss plus the cash not expected in the next 4"
+    " weeks; base currency; probabilities from the latest scoring run (weeks counted from its as-of "
+    "date), scaled to the open amount as of the worklist date; unscored invoices count 0"
+)
+ACTIONS = ("dispute follow-up", "escalate to agency", "call", "reminder email", "no action")
+
+
+@dataclass(frozen=True)
+class WorklistInvoice:
+    invoice_id: str
+    open_amount: float
+    currency: str
+    open_amount_base: float
+    due_date: pd.Timestamp
+    days_past_due: int
+    p_default: float | None
+    expected_pay_date: pd.Timestamp | None
+    expected_loss: float
+    cash_not_expected_4_weeks: float
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class OpenDispute:
+    dispute_id: str
+    invoice_id: str
+    opened_date: pd.Timestamp
+    reason: str
+
+
+@dataclass(frozen=True)
+class OutstandingPromise:
+    promise_id: str
+    invoice_id: str
+    created_date: pd.Timestamp
+    promised_date: pd.Timestamp
+    amount: float | None
+    broken: bool
+
+
+@dataclass
+class Account:
+    rank: int
+    customer_id: str
+    customer_name: str
+    collector_id: str
+    at_stake: float
+    expected_loss: float
+    cash_not_expected_4_weeks: float
+    open_amount_base: float
+    aging: dict[str, float]
+    next_action: str
+    next_action_reason: str
+    top_reasons: list[str]
+    invoices: list[WorklistInvoice] = field(default_factory=list)
+    open_disputes: list[OpenDispute] = field(default_factory=list)
+    promises: list[OutstandingPromise] = field(default_factory=list)
+    last_activity_date: pd.Timestamp | None = None
+    last_activity_kind: str | None = None
+
+
+def build_worklist(
+    scores: pd.DataFrame,
+    ledger: Ledger,
+    activities: pd.DataFrame,
+    as_of: object,
+    escalate_dpd: int = 120,
+    customer_ids: Sequence[str] | None = None,
+) -> list[Account]:
+    """The accounts (default: the customers in `scores`) with open invoices at `as_of`, ranked by at-stake amount."""
+    cutoff = to_date(as_of)
+    wanted = set(scores["customer_id"]) if customer_ids is None else set(customer_ids)
+    book = open_book(ledger, cutoff)  # the as-of rule is applied by open_book and the filters below
+    book = book[book["customer_id"].isin(wanted)]
+    book = _with_scores(book, scores)
+    disputes = _by_customer(_open_disputes(ledger, book, cutoff), book)
+    promises = _by_customer(_latest_promises(ledger, book, cutoff), book)
+    names = dict(zip(ledger.customers["customer_id"], ledger.customers["name"], strict=True))
+    collectors = dict(zip(ledger.customers["customer_id"], ledger.customers["collector_id"], strict=True))
+    last = _last_activities(activities, cutoff)
+    book = book.sort_values(["customer_id", "at_stake", "invoice_id"], ascending=[True, False, True])
+    accounts = []
+    for customer_id, rows in groupby(book.to_dict("records"), key=lambda r: r["customer_id"]):
+        invoices = list(rows)
+        account_disputes, account_promises = disputes.get(customer_id, []), promises.get(customer_id, [])
+        action, why = next_action(invoices, account_disputes, account_promises, escalate_dpd)
+        cents = {b: 0 for b in AGING_BUCKETS}
+        for i in invoices:
+            cents[i["bucket"]] += int(i["open_cents"])
+        accounts.append(
+            Account(
+                rank=0,
+                customer_id=str(customer_id),
+                customer_name=str(names.get(customer_id, "")),
+                collector_id=str(collectors.get(customer_id, "")),
+                at_stake=round(sum(i["at_stake"] for i in invoices), 2),
+                expected_loss=round(sum(i["expected_loss_now"] for i in invoices), 2),
+                cash_not_expected_4_weeks=round(sum(i["cash_later"] for i in invoices), 2),
+                open_amount_base=sum(cents.values()) / 100,
+                aging={b: c / 100 for b, c in cents.items()},
+                next_action=action,
+                next_action_reason=why,
+                top_reasons=_top_reasons(invoices),
+                invoices=[_invoice(i) for i in invoices],
+                open_disputes=account_disputes,
+                promises=account_promises,
+                last_activity_date=last.get(customer_id, (None, None))[0],
+                last_activity_kind=last.get(customer_id, (None, None))[1],
+            )
+        )
+    accounts.sort(key=lambda a: (-a.at_stake, a.customer_id))
+    for rank, account in enumerate(accounts, start=1):
+        account.rank = rank
+    return accounts
+
+
+def _with_scores(book: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    columns = [
+        "invoice_id",
+        "open_amount_base",
+        "expected_loss",
+        "p_default",
+        "p_pay_later",
+        "expected_pay_date",
+        "reasons",
+        *LATER_WEEKS,
+    ]
+    scored = scores[columns].rename(columns={"open_amount_base": "scored_base"})
+    book = book.merge(scored, on="invoice_id", how="left")
+    ratio = np.where(book["scored_base"] > 0, book["open_amount_base"] / book["scored_base"], 1.0)
+    later = book["p_pay_later"] + book[LATER_WEEKS].sum(axis=1, min_count=len(LATER_WEEKS))
+    book["expected_loss_now"] = (book["expected_loss"] * ratio).fillna(0.0)
+    book["cash_later"] = (book["open_amount_base"] * later).fillna(0.0)
+    book["at_stake"] = book["expected_loss_now"] + book["cash_later"]
+    book["reasons"] = book["reasons"].fillna("")
+    return book
+
+
+def next_action(
+    invoices: Sequence[dict], disputes: list[OpenDispute], promises: list[OutstandingPromise], escalate_dpd: int
+) -> tuple[str, str]:
+    """The first rule that applies: open dispute -> dispute follow-up; broken promise, or more than `escalate_dpd`
+    days past due with P(default) >= 0.5 -> escalate to agency; past due -> call; due within 7 days -> reminder email;
+    else no action."""
+    if disputes:
+        d = disputes[0]
+        return "dispute follow-up", f"dispute {d.dispute_id} on {d.invoice_id} open since {d.opened_date.date()}"
+    broken = [p for p in promises if p.broken]
+    if broken:
+        p = broken[0]
+        return "escalate to agency", f"promise {p.promise_id} on {p.invoice_id} for {p.promised_date.date()} broken"
+    hopeless = [i for i in invoices if i["days_past_due"] > escalate_dpd and i["p_default"] >= HIGH_P_DEFAULT]
+    if hopeless:
+        i = hopeless[0]
+        return "escalate to agency", (
+            f"{i['invoice_id']} {i['days_past_due']} days past due, P(default) {i['p_default']:.2f}"
+        )
+    past_due = [i["days_past_due"] for i in invoices if i["days_past_due"] > 0]
+    if past_due:
+        return "call", f"{len(past_due)} invoice(s) past due, up to {max(past_due)} days"
+    soon = [i for i in invoices if i["days_past_due"] >= -REMINDER_DAYS]
+    if soon:
+        return "reminder email", f"{len(soon)} invoice(s) due within {REMINDER_DAYS} days"
+    return "no action", "nothing past due or due within 7 days"
+
+
+def _by_customer(items: list, book: pd.DataFrame) -> dict[str, list]:
+    owner = dict(zip(book["invoice_id"], book["customer_id"], strict=True))
+    grouped: dict[str, list] = {}
+    for item in items:
+        grouped.setdefault(owner[item.invoice_id], []).append(item)
+    return grouped
+
+
+def _open_disputes(ledger: Ledger, book: pd.DataFrame, cutoff: pd.Timestamp) -> list[OpenDispute]:
+    """Disputes on the open invoices opened by `cutoff` and not resolved by then."""
+    disputes = ledger.disputes
+    open_ = disputes[
+        disputes["invoice_id"].isin(book["invoice_id"])
+        & (disputes["opened_date"] <= cutoff)
+        & (disputes["resolved_date"].isna() | (disputes["resolved_date"] > cutoff))
+    ]
+    open_ = open_.sort_values(["opened_date", "dispute_id"])
+    return [
+        OpenDispute(str(r.dispute_id), str(r.invoice_id), r.opened_date, str(r.reason))
+        for r in open_.itertuples(index=False)
+    ]
+
+
+def _latest_promises(ledger: Ledger, book: pd.DataFrame, cutoff: pd.Timestamp) -> list[OutstandingPromise]:
+    """Per open invoice its latest promise made by `cutoff`, unless kept: broken if its date has passed and the
+    payments since it was made fall short of the promised amount (or, without an amount, the invoice is still open)."""
+    promises = ledger.promises[
+        ledger.promises["invoice_id"].isin(book["invoice_id"]) & (ledger.promises["created_date"] <= cutoff)
+    ]
+    promises = promises.sort_values(["created_date", "promise_id"]).drop_duplicates("invoice_id", keep="last")
+    payments = ledger.payments[
+        ledger.payments["invoice_id"].isin(promises["invoice_id"]) & (ledger.payments["payment_date"] <= cutoff)
+    ]
+    window = promises[["promise_id", "invoice_id", "created_date", "promised_date"]].merge(
+        payments[["invoice_id", "payment_date", "amount"]].rename(columns={"amount": "paid"}), on="invoice_id"
+    )
+    window = window[
+        (window["payment_date"] >= window["created_date"]) & (window["payment_date"] <= window["promised_date"])
+    ]
+    sums = window.groupby("promise_id")["paid"].sum().astype("float64")
+    paid = sums.reindex(promises["promise_id"], fill_value=0.0).to_numpy(dtype="float64")
+    promised = promises["amount"].to_numpy(dtype="float64")
+    kept = ~np.isnan(promised) & (paid >= promised - AMOUNT_TOLERANCE)
+    out = [
+        OutstandingPromise(
+            str(p.promise_id),
+            str(p.invoice_id),
+            p.created_date,
+            p.promised_date,
+            None if pd.isna(p.amount) else float(p.amount),
+            broken=bool(p.promised_date < cutoff),
+        )
+        for p in promises[~kept].itertuples(index=False)
+    ]
+    return sorted(out, key=lambda p: (p.promised_date, p.promise_id))
+
+
+def _last_activities(activities: pd.DataFrame, cutoff: pd.Timestamp) -> dict[str, tuple[pd.Timestamp, str]]:
+    if activities is None or activities.empty:
+        return {}
+    done = activities[pd.to_datetime(activities["date"]) <= cutoff]
+    done = done.sort_values(["date", "activity_id"] if "activity_id" in done else ["date"])
+    latest = done.drop_duplicates("customer_id", keep="last")
+    return {r.customer_id: (pd.Timestamp(r.date), str(r.kind)) for r in latest.itertuples(index=False)}
+
+
+def _top_reasons(invoices: Sequence[dict], top: int = 3) -> list[str]:
+    """The reason phrases carrying the most at-stake amount over the account's invoices."""
+    weight: Counter[str] = Counter()
+    for invoice in invoices:
+        for phrase in _phrases(invoice["reasons"]):
+            weight[phrase] += float(invoice["at_stake"]) + 1e-9
+    return [phrase for phrase, _ in weight.most_common(top)]
+
+
+def _phrases(reasons: object) -> list[str]:
+    return [part.strip() for part in str(reasons or "").split(";") if part.strip()]
+
+
+def _invoice(row: dict) -> WorklistInvoice:
+    p_default = None if pd.isna(row["p_default"]) else float(row["p_default"])
+    pay_date = None if pd.isna(row["expected_pay_date"]) else pd.Timestamp(row["expected_pay_date"])
+    return WorklistInvoice(
+        str(row["invoice_id"]),
+        float(row["open_amount"]),
+        str(row["currency"]),
+        float(row["open_amount_base"]),
+        row["due_date"],
+        int(row["days_past_due"]),
+        p_default,
+        pay_date,
+        round(float(row["expected_loss_now"]), 2),
+        round(float(row["cash_later"]), 2),
+        _phrases(row["reasons"]),
+    )
+
+
+def flatten(accounts: Sequence[Account]) -> pd.DataFrame:
+    """One row per open invoice, with its account's columns first (the CSV form of a worklist)."""
+    rows = []
+    for a in accounts:
+        account = {
+            "rank": a.rank,
+            "customer_id": a.customer_id,
+            "customer_name": a.customer_name,
+            "collector_id": a.collector_id,
+            "at_stake": a.at_stake,
+            "next_action": a.next_action,
+            "next_action_reason": a.next_action_reason,
+            "top_reasons": "; ".join(a.top_reasons),
+            "open_disputes": "; ".join(d.dispute_id for d in a.open_disputes),
+            "promises": "; ".join(p.promise_id + (" (broken)" if p.broken else "") for p in a.promises),
+        }
+        for i in a.invoices:
+            rows.append(
+                {
+                    **account,
+                    "invoice_id": i.invoice_id,
+                    "open_amount": i.open_amount,
+                    "currency": i.currency,
+                    "open_amount_base": i.open_amount_base,
+                    "due_date": i.due_date.date().isoformat(),
+                    "days_past_due": i.days_past_due,
+                    "p_default": i.p_default,
+                    "expected_pay_date": None
+                    if i.expected_pay_date is None
+                    else i.expected_pay_date.date().isoformat(),
+                    "expected_loss": i.expected_loss,
+                    "reasons": "; ".join(i.reasons),
+                }
+            )
+    return pd.DataFrame(rows, columns=FLAT_COLUMNS)
+
+
+FLAT_COLUMNS = [
+    "rank",
+    "customer_id",
+    "customer_name",
+    "collector_id",
+    "at_stake",
+    "next_action",
+    "next_action_reason",
+    "top_reasons",
+    "open_disputes",
+    "promises",
+    "invoice_id",
+    "open_amount",
+    "currency",
+    "open_amount_base",
+    "due_date",
+    "days_past_due",
+    "p_default",
+    "expected_pay_date",
+    "expected_loss",
+    "reasons",
+]
