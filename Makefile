@@ -7,15 +7,26 @@ DEMO_DIR := data/demo
 DEMO_LEDGER := $(DEMO_DIR)/ledger
 DEMO_ENV := PAYRISK_DATA_DIR=$(DEMO_DIR) PAYRISK_MODELS_DIR=models
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install lock demo test lint format bench clean
 
-$(VENV)/.installed: pyproject.toml
+# requirements.lock pins every package (made by `make lock` from the ranges in pyproject.toml); the project itself
+# is installed editable on top of it, without resolving again.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(VENV)/bin/pip install --quiet -r requirements.lock
+	$(VENV)/bin/pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
+
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip
+	.lock-venv/bin/pip install --quiet -e '.[dev]'
+	(echo "# Made by 'make lock' from pyproject.toml: every package pinned. Python 3.11, Linux x86_64."; \
+	 .lock-venv/bin/pip freeze --exclude-editable | grep -v '^payrisk') > requirements.lock
+	rm -rf .lock-venv
 
 demo: install
 	$(PAYRISK) simulate --out $(DEMO_LEDGER) --customers 1000 --months 24 --seed 7
@@ -26,7 +37,7 @@ demo: install
 	$(DEMO_ENV) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash scripts/demo_service.sh $(DEMO_DIR) $(DEMO_LEDGER)
 
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 LINT_PATHS := features training serving payrisk tests benchmarks alembic
 
