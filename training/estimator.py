@@ -201,7 +201,9 @@ class SnapshotModel(BaseEstimator):
         return {**LIGHTGBM_PARAMS, **self.model_params, **params, "seed": self.seed, "num_threads": self.num_threads}
 
     def fit(self, rows: pd.DataFrame, labels: pd.DataFrame) -> SnapshotModel:
-        """Learn from snapshot `rows` and their `labels` (features.labels.build_labels), all dated <= the as-of."""
+        """Learn from snapshot `rows` and their `labels` (features.labels.build_labels), all known at the as-of date.
+
+        Pass every snapshot of the training window: fit itself holds out the later as-of dates (`valid_share`)."""
         if len(rows) != len(labels):
             raise ValueError(f"rows ({len(rows)}) and labels ({len(labels)}) must have one label row per snapshot")
         params = self.lightgbm_params()
