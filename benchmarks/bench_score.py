@@ -97,7 +97,7 @@ def split(bundle: ScoringBundle, ledger: Ledger, as_of) -> tuple[int, dict[str, 
     hazards_to_distribution(np.clip(hazard, 0.0, 1.0).reshape(n, HORIZON_WEEKS))
     clock.lap("timing: calibration + distribution")
     del x
-    bundle.default.predict_proba(rows, matrix)
+    bundle.default.predict_default(rows, matrix)
     clock.lap("default predict")
     contributions = bundle.default.contributions(rows, matrix)
     clock.lap("contributions (pred_contrib)")

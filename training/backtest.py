@@ -66,7 +66,7 @@ def _scores(name: str, bundle, baselines: dict, rows: pd.DataFrame) -> tuple[np.
     if name == "model":
         matrix = bundle.preprocessor.transform(rows)
         proba = bundle.timing.predict_proba(rows, matrix)
-        return proba, expected_days_within_horizon(proba), bundle.default.predict_proba(rows, matrix)
+        return proba, expected_days_within_horizon(proba), bundle.default.predict_default(rows, matrix)
     baseline = baselines[name]
     return baseline.predict_proba(rows), baseline.predict_days(rows), baseline.predict_default(rows)
 

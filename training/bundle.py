@@ -76,7 +76,7 @@ class ScoringBundle:
         lgd = self.meta.get("loss_given_default", 1.0) if loss_given_default is None else loss_given_default
         matrix = self.preprocessor.transform(rows)
         proba = self.timing.predict_proba(rows, matrix)
-        p_default = self.default.predict_proba(rows, matrix)
+        p_default = self.default.predict_default(rows, matrix)
         as_of = pd.to_datetime(rows["as_of"]).to_numpy() if len(rows) else np.array([], dtype="datetime64[s]")
         out = pd.DataFrame(
             {

@@ -1,177 +1,107 @@
-"""The two LightGBM models and their calibrators, sklearn-style (`fit` returns self, learned state ends in `_`).
+"""The two LightGBM models, scikit-learn estimators on `training.estimator.SnapshotModel` (which owns fit).
 
 TimingModel is a discrete-time hazard model: one row per (snapshot, week k) while the invoice is still open, target
 "settled in week k". Censored snapshots contribute exactly the weeks they were observed, so nothing is dropped and
 nothing unknown is labelled "not paid". The 13 hazards give the 14-class distribution (weeks 1-13, later/never).
 DefaultModel is a binary classifier on snapshots whose default window (due + horizon) is complete.
+
+`predict_proba` means one thing on both: an (n, n_classes) matrix of class probabilities whose rows sum to 1.
 """
 
 from __future__ import annotations
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import check_is_fitted
 
 from features.labels import HORIZON_WEEKS
 from features.weeks import WEEK_FEATURES, expand_weeks, week_features
+from training.estimator import (
+    EARLY_STOPPING,
+    NEGATIVE_RATE,
+    NUM_THREADS,
+    ROUNDS,
+    SEED,
+    VALID_SHARE,
+    PlattCalibrator,
+    SnapshotModel,
+)
 from training.preprocess import Preprocessor, with_extra
 
-EPSILON = 1e-6
+__all__ = ["DefaultModel", "PlattCalibrator", "TimingModel", "hazards_to_distribution"]
 
-BASE_PARAMS = {
-    "objective": "binary",
-    "learning_rate": 0.15,
-    "num_leaves": 31,
-    "min_data_in_leaf": 200,
-    "feature_fraction": 0.6,
-    "bagging_fraction": 0.5,
-    "bagging_freq": 1,
-    "lambda_l2": 1.0,
-    "max_bin": 63,
-    "verbosity": -1,
-    "seed": 7,
-    "deterministic": True,
-    "force_row_wise": True,
-}
+WEEK_CLASSES = np.arange(1, HORIZON_WEEKS + 2)
+"""The timing classes: settled in week 1..13 after the as-of date, and 14 = later or never."""
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, EPSILON, 1 - EPSILON)
-    return np.log(p / (1 - p))
+class TimingModel(SnapshotModel):
+    """P(settled in week k after T), k = 1..13, and P(later or never), from a LightGBM hazard over week rows.
 
-
-class PlattCalibrator:
-    """Monotone recalibration p -> sigmoid(a * logit(p) + b), fitted on a slice later than the training data.
-
-    Monotone, so it never changes a ranking (AUC); it corrects drift and over-confidence.
+    Week rows without an event are subsampled at `negative_rate` (drawn with `seed`) and weighted by 1/rate
+    (unbiased, faster); the later slice keeps every week row.
     """
-
-    def __init__(self, max_iter: int = 100):
-        self.max_iter = max_iter
-
-    def fit(self, p: np.ndarray, y: np.ndarray) -> PlattCalibrator:
-        from sklearn.linear_model import LogisticRegression
-
-        x = _logit(np.asarray(p, dtype=np.float64)).reshape(-1, 1)
-        y = np.asarray(y, dtype=np.float64)
-        if len(np.unique(y)) < 2:
-            self.a_, self.b_ = 1.0, 0.0
-            return self
-        model = LogisticRegression(C=1e4, max_iter=self.max_iter).fit(x, y)
-        self.a_, self.b_ = float(model.coef_[0, 0]), float(model.intercept_[0])
-        return self
-
-    def transform(self, p: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(self.a_ * _logit(np.asarray(p, dtype=np.float64)) + self.b_)))
-
-
-def _train(
-    params: dict,
-    x: np.ndarray,
-    y: np.ndarray,
-    x_valid: np.ndarray | None,
-    y_valid: np.ndarray | None,
-    rounds: int,
-    early_stopping: int,
-    num_threads: int,
-    names: list[str],
-    categorical: list[int],
-    weight: np.ndarray | None = None,
-) -> lgb.Booster:
-    params = {**BASE_PARAMS, **params, "num_threads": num_threads}
-    train_set = lgb.Dataset(
-        x, y, weight=weight, feature_name=names, categorical_feature=categorical, free_raw_data=True
-    )
-    callbacks, valid_sets = [], []
-    if x_valid is not None and len(x_valid) and len(np.unique(y_valid)) > 1:
-        valid_sets = [lgb.Dataset(x_valid, y_valid, reference=train_set)]
-        callbacks = [lgb.early_stopping(early_stopping, verbose=False)]
-    return lgb.train(params, train_set, num_boost_round=rounds, valid_sets=valid_sets, callbacks=callbacks)
-
-
-class TimingModel:
-    """P(settled in week k after T), k = 1..13, and P(later or never), from a LightGBM hazard over week rows."""
 
     def __init__(
         self,
+        *,
         params: dict | None = None,
-        rounds: int = 400,
-        early_stopping: int = 30,
-        num_threads: int = 2,
-        negative_rate: float = 0.4,
-        seed: int = 7,
-    ):
-        self.params = params
-        self.rounds = rounds
-        self.early_stopping = early_stopping
-        self.num_threads = num_threads
-        self.negative_rate = negative_rate
-        self.seed = seed
-
-    def fit(
-        self,
-        rows: pd.DataFrame,
-        labels: pd.DataFrame,
-        valid_rows: pd.DataFrame | None = None,
-        valid_labels: pd.DataFrame | None = None,
+        rounds: int = ROUNDS,
+        early_stopping: int = EARLY_STOPPING,
+        valid_share: float = VALID_SHARE,
+        num_threads: int = NUM_THREADS,
+        seed: int = SEED,
         preprocessor: Preprocessor | None = None,
-    ) -> TimingModel:
-        """Week rows without an event are subsampled at `negative_rate` and weighted by 1/rate (unbiased, faster)."""
-        self.preprocessor_ = preprocessor or Preprocessor().fit(rows)
-        x, y = self._week_rows(rows, labels, self.negative_rate)
-        weight = np.where(y > 0, 1.0, 1.0 / self.negative_rate)
-        x_valid = y_valid = None
-        if valid_rows is not None and len(valid_rows):
-            x_valid, y_valid = self._week_rows(valid_rows, valid_labels)
-        self.feature_names_ = self.preprocessor_.feature_names_ + WEEK_FEATURES
-        self.booster_ = _train(
-            self.params or {},
-            x,
-            y,
-            x_valid,
-            y_valid,
-            self.rounds,
-            self.early_stopping,
-            self.num_threads,
-            self.feature_names_,
-            self.preprocessor_.categorical_indices_,
-            weight,
+        negative_rate: float = NEGATIVE_RATE,
+    ):
+        super().__init__(
+            params=params,
+            rounds=rounds,
+            early_stopping=early_stopping,
+            valid_share=valid_share,
+            num_threads=num_threads,
+            seed=seed,
+            preprocessor=preprocessor,
         )
-        self.calibrator_ = None
-        if x_valid is not None and len(x_valid):
-            raw = self.booster_.predict(x_valid, num_threads=self.num_threads)
-            self.calibrator_ = PlattCalibrator().fit(raw, y_valid)
+        self.negative_rate = negative_rate
+
+    def fit(self, rows: pd.DataFrame, labels: pd.DataFrame) -> TimingModel:
+        super().fit(rows, labels)
+        self.classes_ = WEEK_CLASSES
         return self
 
-    def _week_rows(
-        self, rows: pd.DataFrame, labels: pd.DataFrame, negative_rate: float = 1.0
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Week rows (model matrix, event); rows without an event kept with probability `negative_rate`, drawn
-        before the matrix is built so that the dropped rows never cost memory."""
+    def _extra_feature_names(self) -> list[str]:
+        return list(WEEK_FEATURES)
+
+    def _design(
+        self, rows: pd.DataFrame, labels: pd.DataFrame, training: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Week rows (matrix, event, weight); on the training slice rows without an event are kept with probability
+        `negative_rate`, drawn before the matrix is built so that the dropped rows never cost memory."""
         position, week_frame, event = expand_weeks(rows, labels)
-        if negative_rate < 1.0:
-            keep = (event > 0) | (np.random.default_rng(self.seed).random(len(event)) < negative_rate)
+        assert event is not None  # with labels, every week row has an event flag
+        if training and self.negative_rate < 1.0:
+            keep = (event > 0) | (np.random.default_rng(self.seed).random(len(event)) < self.negative_rate)
             position, week_frame, event = position[keep], week_frame[keep], event[keep]
-        return with_extra(self.preprocessor_.transform(rows), position, week_frame[WEEK_FEATURES]), event
+        weight = np.where(event > 0, 1.0, 1.0 / self.negative_rate) if training else None
+        return with_extra(self.preprocessor_.transform(rows), position, week_frame[WEEK_FEATURES]), event, weight
 
     def predict_hazard(
         self, rows: pd.DataFrame, matrix: np.ndarray | None = None, calibrated: bool = True
     ) -> np.ndarray:
         """(n, 13) hazards: P(settled in week k | open at the start of week k)."""
+        check_is_fitted(self)
         n = len(rows)
         if n == 0:
             return np.zeros((0, HORIZON_WEEKS))
-        matrix = self.preprocessor_.transform(rows) if matrix is None else matrix
+        matrix = self._matrix(rows, matrix)
         position = np.repeat(np.arange(n), HORIZON_WEEKS)
         weeks = np.tile(np.arange(1, HORIZON_WEEKS + 1), n)
         x = with_extra(matrix, position, week_features(rows, position, weeks)[WEEK_FEATURES])
-        hazard = self.booster_.predict(x, num_threads=self.num_threads)
-        if calibrated and self.calibrator_ is not None:
-            hazard = self.calibrator_.transform(hazard)
+        hazard = self._calibrated(x) if calibrated else self._raw(x)
         return np.clip(hazard, 0.0, 1.0).reshape(n, HORIZON_WEEKS)
 
     def predict_proba(self, rows: pd.DataFrame, matrix: np.ndarray | None = None) -> np.ndarray:
-        """(n, 14): weeks 1..13 and later/never; rows sum to 1."""
+        """(n, 14) class probabilities, columns `classes_`: weeks 1..13 and later/never; rows sum to 1."""
         return hazards_to_distribution(self.predict_hazard(rows, matrix))
 
 
@@ -182,60 +112,39 @@ def hazards_to_distribution(hazard: np.ndarray) -> np.ndarray:
     return np.hstack([hazard * before, survival[:, -1:]])
 
 
-class DefaultModel:
-    """P(default): not settled by due + horizon days, or written off. Trained on complete default windows only."""
+class DefaultModel(SnapshotModel):
+    """P(default): not settled by due + horizon days, or written off. Learns only from complete default windows,
+    split by their own as-of dates. Smaller, more regularised trees than the timing model (`model_params`)."""
 
-    def __init__(self, params: dict | None = None, rounds: int = 400, early_stopping: int = 30, num_threads: int = 2):
-        self.params = params
-        self.rounds = rounds
-        self.early_stopping = early_stopping
-        self.num_threads = num_threads
+    model_params = {"num_leaves": 15, "min_data_in_leaf": 300}  # noqa: RUF012 (read only)
 
-    def fit(
-        self,
-        rows: pd.DataFrame,
-        labels: pd.DataFrame,
-        valid_rows: pd.DataFrame | None = None,
-        valid_labels: pd.DataFrame | None = None,
-        preprocessor: Preprocessor | None = None,
-    ) -> DefaultModel:
-        self.preprocessor_ = preprocessor or Preprocessor().fit(rows)
-        keep = ~labels["default_censored"].to_numpy()
-        x = self.preprocessor_.transform(rows[keep])  # float32 matrix
-        y = labels["default"].to_numpy()[keep]
-        x_valid = y_valid = None
-        if valid_rows is not None and len(valid_rows):
-            keep_valid = ~valid_labels["default_censored"].to_numpy()
-            x_valid = self.preprocessor_.transform(valid_rows[keep_valid])
-            y_valid = valid_labels["default"].to_numpy()[keep_valid]
-        self.feature_names_ = self.preprocessor_.feature_names_
-        self.booster_ = _train(
-            self.params or {},
-            x,
-            y,
-            x_valid,
-            y_valid,
-            self.rounds,
-            self.early_stopping,
-            self.num_threads,
-            self.feature_names_,
-            self.preprocessor_.categorical_indices_,
-        )
-        self.calibrator_ = None
-        if x_valid is not None and len(x_valid):
-            self.calibrator_ = PlattCalibrator().fit(
-                self.booster_.predict(x_valid, num_threads=self.num_threads), y_valid
-            )
+    def fit(self, rows: pd.DataFrame, labels: pd.DataFrame) -> DefaultModel:
+        super().fit(rows, labels)
+        self.classes_ = np.array([0, 1])
         return self
 
-    def predict_proba(self, rows: pd.DataFrame, matrix: np.ndarray | None = None) -> np.ndarray:
+    def _select(self, labels: pd.DataFrame) -> np.ndarray:
+        return ~labels["default_censored"].to_numpy(dtype=bool)
+
+    def _design(
+        self, rows: pd.DataFrame, labels: pd.DataFrame, training: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        return self.preprocessor_.transform(rows), labels["default"].to_numpy(), None
+
+    def predict_default(self, rows: pd.DataFrame, matrix: np.ndarray | None = None) -> np.ndarray:
+        """(n,) calibrated P(default), the second column of `predict_proba`."""
+        check_is_fitted(self)
         if len(rows) == 0:
             return np.zeros(0)
-        matrix = self.preprocessor_.transform(rows) if matrix is None else matrix
-        p = self.booster_.predict(matrix, num_threads=self.num_threads)
-        return self.calibrator_.transform(p) if self.calibrator_ is not None else p
+        return self._calibrated(self._matrix(rows, matrix))
+
+    def predict_proba(self, rows: pd.DataFrame, matrix: np.ndarray | None = None) -> np.ndarray:
+        """(n, 2) class probabilities, columns `classes_` = [no default, default]; rows sum to 1."""
+        p_default = self.predict_default(rows, matrix)
+        return np.column_stack([1.0 - p_default, p_default])
 
     def contributions(self, rows: pd.DataFrame, matrix: np.ndarray | None = None) -> np.ndarray:
         """LightGBM's own per-feature contributions (log-odds), (n, n_features); the bias column dropped."""
-        matrix = self.preprocessor_.transform(rows) if matrix is None else matrix
-        return self.booster_.predict(matrix, pred_contrib=True, num_threads=self.num_threads)[:, :-1]
+        matrix = self._matrix(rows, matrix)
+        contributions = np.asarray(self.booster_.predict(matrix, pred_contrib=True, num_threads=self.num_threads))
+        return contributions[:, :-1]

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from features.catalog import CATEGORICAL, MODEL_FEATURES
 
 
-class Preprocessor:
-    """sklearn-like: `fit` learns the categories (`categories_`), `transform` returns the float32 model matrix.
-
-    Columns: the numeric features, then the categorical ones (`feature_names_`, `categorical_indices_`).
+class Preprocessor(BaseEstimator):
+    """A scikit-learn transformer: `fit` learns the categories (`categories_`), `transform` returns the float32
+    model matrix. Columns: the numeric features, then the categorical ones (`feature_names_`, `categorical_indices_`).
+    `features` / `categorical` default to the catalog's model features and categoricals.
     """
 
-    def __init__(self, features: list[str] | None = None, categorical: list[str] | None = None):
+    def __init__(self, *, features: list[str] | None = None, categorical: list[str] | None = None):
         self.features = features
         self.categorical = categorical
 
@@ -33,6 +35,7 @@ class Preprocessor:
 
     @property
     def numeric_(self) -> list[str]:
+        check_is_fitted(self)
         return [c for c in self.features_ if c not in self.categorical_]
 
     @property
@@ -45,6 +48,7 @@ class Preprocessor:
 
     def transform(self, rows: pd.DataFrame) -> np.ndarray:
         """(n, n_features) float32 matrix."""
+        check_is_fitted(self)
         self._check(rows)
         numeric = self.numeric_
         matrix = np.empty((len(rows), len(self.features_)), dtype=np.float32)

@@ -2,7 +2,8 @@
 
 The weekly snapshots of the training window are split at a date: the models learn on the earlier part and are
 early-stopped and calibrated on the later slice. Default rows need a complete window (due + horizon <= as-of), so
-they are split separately, by their own dates.
+they are split separately, by their own dates (both splits are `training.estimator.SnapshotModel.fit`'s).
+TrainConfig's defaults are the estimators' (training.estimator), so a bundle and a model fitted alone agree.
 """
 
 from __future__ import annotations
@@ -18,26 +19,38 @@ from features.labels import build_labels
 from features.ledger.ledger import Ledger, to_date
 from features.snapshots import as_of_grid
 from training.bundle import ScoringBundle
+from training.estimator import EARLY_STOPPING, NEGATIVE_RATE, NUM_THREADS, ROUNDS, SEED, VALID_SHARE
 from training.models import DefaultModel, TimingModel
-from training.preprocess import Preprocessor
 
 
 @dataclass
 class TrainConfig:
-    """How a bundle is trained. Windows in days; shares of as-of dates."""
+    """How a bundle is trained. Windows in days; shares of as-of dates. `timing_params` / `default_params` override
+    the models' LightGBM parameters (training.estimator.LIGHTGBM_PARAMS, then each model's `model_params`); `seed`
+    seeds LightGBM, the timing model's negative subsampling and the `max_snapshot_rows` sample."""
 
     window_days: int = 364
     every_days: int = 7
-    valid_share: float = 0.2
-    rounds: int = 200
-    early_stopping: int = 20
-    num_threads: int = 2
+    valid_share: float = VALID_SHARE
+    rounds: int = ROUNDS
+    early_stopping: int = EARLY_STOPPING
+    num_threads: int = NUM_THREADS
     max_snapshot_rows: int | None = 1_500_000
     loss_given_default: float = 1.0
-    timing_negative_rate: float = 0.25
+    timing_negative_rate: float = NEGATIVE_RATE
     timing_params: dict = field(default_factory=dict)
-    default_params: dict = field(default_factory=lambda: {"num_leaves": 15, "min_data_in_leaf": 300})
-    seed: int = 7
+    default_params: dict = field(default_factory=dict)
+    seed: int = SEED
+
+    def estimator_params(self) -> dict:
+        """The hyper-parameters both models take from this configuration."""
+        return {
+            "rounds": self.rounds,
+            "early_stopping": self.early_stopping,
+            "valid_share": self.valid_share,
+            "num_threads": self.num_threads,
+            "seed": self.seed,
+        }
 
 
 @dataclass
@@ -62,13 +75,8 @@ def training_data(ledger: Ledger, as_of: object, config: TrainConfig) -> Trainin
     return TrainingData(rows, labels, time.perf_counter() - started)
 
 
-def _split_by_date(dates: pd.Series, share: float) -> np.ndarray:
-    """True for rows in the later slice: the last `share` of distinct as-of dates."""
-    distinct = np.sort(dates.unique())
-    if len(distinct) < 2:
-        return np.zeros(len(dates), dtype=bool)
-    cut = distinct[max(1, int(np.floor(len(distinct) * (1 - share))))] if share > 0 else distinct[-1] + 1
-    return (dates >= cut).to_numpy()
+def _day(stamp: pd.Timestamp | None) -> str | None:
+    return None if stamp is None else str(stamp.date())
 
 
 def fit_bundle(
@@ -85,31 +93,19 @@ def fit_bundle(
             f"{cutoff.date()}: nothing to train on"
         )
     started = time.perf_counter()
-    preprocessor = Preprocessor().fit(rows)
-    later = _split_by_date(rows["as_of"], config.valid_share)
     timing = TimingModel(
-        config.timing_params,
-        config.rounds,
-        config.early_stopping,
-        config.num_threads,
-        config.timing_negative_rate,
-        config.seed,
-    ).fit(rows[~later], labels[~later], rows[later], labels[later], preprocessor=preprocessor)
-    complete = ~labels["default_censored"].to_numpy()
-    if not complete.any():
+        params=config.timing_params, negative_rate=config.timing_negative_rate, **config.estimator_params()
+    ).fit(rows, labels)
+    if labels["default_censored"].to_numpy(dtype=bool).all():
         raise ValueError(
             f"no snapshot before {cutoff.date()} has a complete default window "
             f"(due + {ledger.default_days} days): the ledger's history is too short to learn defaults"
         )
-    default_later = np.zeros(len(rows), dtype=bool)
-    default_later[complete] = _split_by_date(rows.loc[complete, "as_of"], config.valid_share)
-    default = DefaultModel(config.default_params, config.rounds, config.early_stopping, config.num_threads).fit(
-        rows[~default_later],
-        labels[~default_later],
-        rows[default_later],
-        labels[default_later],
-        preprocessor=preprocessor,
-    )
+    default = DefaultModel(params=config.default_params, **config.estimator_params()).fit(rows, labels)
+    preprocessor = timing.preprocessor_
+    if default.preprocessor_.categories_ != preprocessor.categories_:  # the bundle hands both one matrix
+        raise RuntimeError("the timing and default models learned different categories from the same rows")
+
     meta = {
         "trained_as_of": str(cutoff.date()),
         "ledger_fingerprint": ledger.as_of(cutoff).fingerprint(),
@@ -118,14 +114,12 @@ def fit_bundle(
         "loss_given_default": config.loss_given_default,
         "features": preprocessor.feature_names_,
         "snapshot_rows": len(rows),
-        "timing_train_rows": int((~later).sum()),
-        "calibration_slice_start": str(pd.Timestamp(rows.loc[later, "as_of"].min()).date()) if later.any() else None,
-        "training_slice_end": str(pd.Timestamp(rows.loc[~later, "as_of"].max()).date()),
-        "default_rows": int(complete.sum()),
-        "default_training_slice_end": str(pd.Timestamp(rows.loc[complete & ~default_later, "as_of"].max()).date()),
-        "default_calibration_slice_start": str(pd.Timestamp(rows.loc[default_later, "as_of"].min()).date())
-        if default_later.any()
-        else None,
+        "timing_train_rows": timing.n_training_snapshots_,
+        "calibration_slice_start": _day(timing.calibration_slice_start_),
+        "training_slice_end": _day(timing.training_slice_end_),
+        "default_rows": default.n_snapshots_,
+        "default_training_slice_end": _day(default.training_slice_end_),
+        "default_calibration_slice_start": _day(default.calibration_slice_start_),
         "timing_trees": timing.booster_.num_trees(),
         "default_trees": default.booster_.num_trees(),
         "feature_seconds": round(data.seconds, 2),

@@ -2,7 +2,7 @@
 
 `trained` simulates 150 customers over 18 months, trains a bundle with a small TrainConfig 35 days before the end of
 the ledger (so the full ledger knows facts after the as-of date: scoring must ignore them), and records what each
-LightGBM model was trained and calibrated on (a spy on `training.models._train`). Tests must not mutate it.
+LightGBM model was trained and calibrated on (a spy on `training.estimator._train`). Tests must not mutate it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from features.build import build_features
 from features.ledger.io import ROW_COLUMN
 from features.ledger.ledger import Ledger
 from features.simulator.simulate import simulate, write_ledger
-from training import models as models_module
+from training import estimator as estimator_module
 from training.bundle import ScoringBundle
 from training.train import TrainConfig, TrainingData, fit_bundle, training_data
 
@@ -67,7 +67,7 @@ def trained(tmp_path_factory) -> Trained:
     config = small_config()
     data = training_data(ledger, as_of, config)
     calls: list[dict] = []
-    real_train = models_module._train
+    real_train = estimator_module._train
 
     def spy(params, x, y, x_valid, y_valid, *args, **kwargs):
         calls.append(
@@ -81,7 +81,7 @@ def trained(tmp_path_factory) -> Trained:
         return real_train(params, x, y, x_valid, y_valid, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(models_module, "_train", spy)
+        patch.setattr(estimator_module, "_train", spy)
         bundle = fit_bundle(ledger, as_of, config, data)
     ledger_dir = tmp_path_factory.mktemp("ledger")
     write_ledger(cut_tables(ledger), ledger_dir)

@@ -13,10 +13,10 @@ from features.labels import HORIZON_WEEKS
 from features.ledger.ledger import Ledger
 from features.weeks import WEEK_FEATURES, expand_weeks
 from training.baselines import CustomerHistoryBaseline, DueDateBaseline
+from training.estimator import later_slice
 from training.metrics import expected_calibration_error
 from training.models import DefaultModel, PlattCalibrator, TimingModel, hazards_to_distribution
 from training.preprocess import Preprocessor, with_extra
-from training.train import _split_by_date
 
 from .conftest import cut_tables
 
@@ -31,7 +31,7 @@ def test_timing_calibration_slice_is_strictly_later_than_training_slice(trained)
     assert meta["calibration_slice_start"] is not None
     assert _date(meta["calibration_slice_start"]) > _date(meta["training_slice_end"])
     rows, labels = trained.data.rows, trained.data.labels
-    later = _split_by_date(rows["as_of"], trained.config.valid_share)
+    later = later_slice(rows["as_of"], trained.config.valid_share)
     assert 0 < later.sum() < len(rows)
     assert rows.loc[~later, "as_of"].max() == _date(meta["training_slice_end"])
     assert rows.loc[later, "as_of"].min() == _date(meta["calibration_slice_start"])
@@ -56,7 +56,7 @@ def test_default_model_saw_only_complete_windows_and_is_calibrated_later(trained
     np.testing.assert_array_equal(complete, ~labels["default_censored"].to_numpy())
     assert meta["default_rows"] == int(complete.sum())
     later = np.zeros(len(rows), dtype=bool)
-    later[complete] = _split_by_date(rows.loc[complete, "as_of"], trained.config.valid_share)
+    later[complete] = later_slice(rows.loc[complete, "as_of"], trained.config.valid_share)
     train_rows = complete & ~later
     assert _date(meta["default_calibration_slice_start"]) > _date(meta["default_training_slice_end"])
     assert rows.loc[train_rows, "as_of"].max() == _date(meta["default_training_slice_end"])
@@ -125,12 +125,12 @@ def test_platt_calibrator_with_one_class_is_the_identity():
 # ----------------------------------------------------------------------------------------------- behaviour
 def test_more_days_past_due_does_not_lower_default_risk(trained, feature_rows):
     model = trained.bundle.default
-    base = model.predict_proba(feature_rows).mean()
+    base = model.predict_default(feature_rows).mean()
     previous = base
     for extra in (15, 30, 60, 120):
         shifted = feature_rows.copy()
         shifted["days_past_due"] = shifted["days_past_due"] + extra
-        mean = model.predict_proba(shifted).mean()
+        mean = model.predict_default(shifted).mean()
         assert mean >= previous - 1e-12, f"+{extra} days past due lowered the mean p_default"
         previous = mean
 
@@ -167,17 +167,15 @@ def _constructor_params(cls) -> set[str]:
 
 def test_fit_returns_self_and_learned_state_ends_in_underscore(trained):
     rows, labels = trained.data.rows, trained.data.labels
-    later = _split_by_date(rows["as_of"], trained.config.valid_share)
     pick = np.random.default_rng(1).random(len(rows)) < 0.15
-    train, valid = pick & ~later, pick & later
-    preprocessor = Preprocessor()
+    rows, labels = rows[pick], labels[pick]
     candidates = [
-        (preprocessor, (rows[train],)),
-        (TimingModel(rounds=3, num_threads=1), (rows[train], labels[train], rows[valid], labels[valid])),
-        (DefaultModel(rounds=3, num_threads=1), (rows[train], labels[train], rows[valid], labels[valid])),
+        (Preprocessor(), (rows,)),
+        (TimingModel(rounds=3, num_threads=1), (rows, labels)),
+        (DefaultModel(rounds=3, num_threads=1), (rows, labels)),
         (PlattCalibrator(), (np.array([0.2, 0.4, 0.6, 0.8]), np.array([0, 1, 0, 1]))),
-        (DueDateBaseline(), (rows[train], labels[train])),
-        (CustomerHistoryBaseline(prior_strength=5.0), (rows[train], labels[train])),
+        (DueDateBaseline(), (rows, labels)),
+        (CustomerHistoryBaseline(prior_strength=5.0), (rows, labels)),
     ]
     for model, args in candidates:
         params = {name: getattr(model, name) for name in _constructor_params(type(model))}

@@ -288,7 +288,7 @@ def test_mlflow_models_serve_answers_like_the_bundle(registered, feature_rows, t
 
         # a few rows: the riskiest, a cold-start one (missing history values) and ordinary ones
         bundle = registered.bundle_of(version)
-        p_default = bundle.default.predict_proba(feature_rows)
+        p_default = bundle.default.predict_default(feature_rows)
         picks = [*list(np.argsort(-p_default)[:2]), 0, len(feature_rows) // 2]
         cold = np.flatnonzero(feature_rows["is_cold_start"].to_numpy() > 0)
         picks += list(cold[:1])
