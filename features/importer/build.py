@@ -109,18 +109,25 @@ def build_table(reader: FieldReader, tally: Tally, notes: list[str]) -> pd.DataF
     out = pd.DataFrame({FILE: frame[FILE], ROW: frame[ROW]}, index=frame.index)
     for column in table.columns:
         out[column.name] = reader.get(column.name)
-    generated = name in ID_PREFIXES and not reader.has(table.key)
+    generated = False
+    if name in ID_PREFIXES:
+        if table.key is None:
+            raise ValueError(f"{name}: IDs can only be made (ID_PREFIXES) for a table that has a key column")
+        generated = not reader.has(table.key)
     if generated:
         out[table.key] = reader.spec.id_prefix + out["invoice_id"].astype(str)
         notes.append(f"{name}: no {table.key} column mapped; IDs made as {reader.spec.id_prefix!r} + invoice_id.")
-    for column in table.required_columns:
-        if not (generated and column == table.key):
-            reader.require(column, out[column])
+    for required in table.required_columns:
+        if not (generated and required == table.key):
+            reader.require(required, out[required])
     signed = SIGNED.get(name)
     keep = pd.Series(True, index=out.index)
     if signed:
+        signed_column = table.column(signed)
+        if signed_column is None:
+            raise ValueError(f"{name}: SIGNED names {signed!r}, which is not a column of the contract table")
         values = out[signed]
-        negative, zero = values.lt(0), values.eq(0) & table.column(signed).positive
+        negative, zero = values.lt(0), values.eq(0) & signed_column.positive
         policy = reader.spec.negative_amounts
         if policy == "error":
             reader.report(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,7 +130,7 @@ def _fail(path: Path, message: str) -> MappingError:
     return MappingError(f"{path.name}: {message}")
 
 
-def _suggest(word: str, choices: object) -> str:
+def _suggest(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -183,7 +184,7 @@ def _filters(path: Path, where: str, value: object) -> dict[str, tuple[str, ...]
 
 def fields_of(table: str) -> dict[str, str]:
     """The fields a mapping may fill for a table, with their kind (contract columns plus invoice helpers)."""
-    kinds = {c.name: c.kind for c in TABLES[table].columns}
+    kinds: dict[str, str] = {c.name: c.kind for c in TABLES[table].columns}  # helpers add kinds such as "flag"
     if table == "invoices":
         kinds.update(INVOICE_HELPERS)
     return kinds

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features.errors import Problem
+from features.errors import Problem, Severity
 from features.ledger.contract import ADJUSTMENT_KINDS, AMOUNT_TOLERANCE, ISO_3166, ISO_4217, TABLES
 from features.ledger.io import ROW_COLUMN, find_table_file, read_ledger_dir
 
@@ -91,7 +91,7 @@ class _Checker:
         column: str | None,
         message: str | pd.Series,
         rule: str,
-        severity: str = "error",
+        severity: Severity = "error",
         value: pd.Series | None = None,
     ) -> None:
         mask = pd.Series(np.asarray(mask, dtype=bool), index=self.typed.index)
@@ -196,6 +196,8 @@ def _reject_unparsed_cells(check: _Checker, cell: list[Problem]) -> None:
         return
     first: dict[int, Problem] = {}
     for p in cell:
+        if p.row is None:  # validate_tables sends file-level problems (row None) elsewhere
+            raise ValueError(f"{p.file}: cell problem '{p.rule}' has no row; only file-level problems lack one")
         first.setdefault(int(p.row), p)
     reasons = check.typed[ROW_COLUMN].map({row: f"{p.column}: {p.message}" for row, p in first.items()})
     mask = reasons.notna() & check.reason.eq("")
@@ -317,7 +319,7 @@ def _invoices(check: _Checker, kept, ctx: dict) -> None:
         )
 
 
-def _dated_after_invoice(check: _Checker, kept, column: str, what: str, severity: str = "error") -> pd.Series:
+def _dated_after_invoice(check: _Checker, kept, column: str, what: str, severity: Severity = "error") -> pd.Series:
     invoices = kept["invoices"].set_index("invoice_id")
     invoice_date = _lookup(check.typed["invoice_id"], invoices.index.to_series(), invoices["invoice_date"])
     before = invoice_date.notna() & (check.typed[column] < invoice_date)

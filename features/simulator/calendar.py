@@ -30,7 +30,7 @@ _NO_RUN = np.int64(2**40)
 MONTH_VOLUME = np.array([0.9, 0.95, 1.05, 1.0, 1.0, 1.0, 0.95, 0.75, 1.05, 1.1, 1.2, 1.15])
 
 
-def to_day(date: str | np.datetime64) -> int:
+def to_day(date: str) -> int:
     """Day number (days since 1970-01-01) of an ISO date string."""
     return int(np.datetime64(date, "D").astype(np.int64))
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from serving.api.routes import activities, audit, forecast, keys, kpis, ledger, models, scoring, worklists
 from serving.api.schemas.common import Message
 
-AUTH_RESPONSES = {
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": Message, "description": "Missing, unknown or revoked X-API-Key"},
     403: {"model": Message, "description": "The key's role (or collector) may not do this"},
 }

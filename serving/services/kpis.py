@@ -1,4 +1,4 @@
-"""Receivables KPIs as pure functions over a Ledger as of a date (formulas: shared/DOMAIN.md, variant always stated).
+"""Receivables KPIs as pure functions over a Ledger as of a date (formulas: docs/domain.md, variant always stated).
 
 Money is in the base currency, converted at the fx rate as of the KPI date (the closing rate), and summed in whole
 cents so that totals reconcile exactly with the open invoices. Days are calendar days.

@@ -50,15 +50,14 @@ def score_stored(
     apply when both are given). Only the customers asked about are scored."""
     ledger = view.ledger
     cutoff = ledger.known_until if as_of is None else to_date(as_of)
-    if invoice_ids is None and customer_ids is None:
-        return RequestScores(cutoff, rerank(bundle.score(ledger, cutoff)))
-    customers = (
-        {c for c in customer_ids if c in view.rows.code}
-        if customer_ids is not None
-        else view.rows.customers_of_invoices(invoice_ids)
-    )
-    if customer_ids is not None and invoice_ids is not None:
-        customers &= view.rows.customers_of_invoices(invoice_ids)
+    if invoice_ids is None:
+        if customer_ids is None:
+            return RequestScores(cutoff, rerank(bundle.score(ledger, cutoff)))
+        customers = {c for c in customer_ids if c in view.rows.code}
+    elif customer_ids is None:
+        customers = view.rows.customers_of_invoices(invoice_ids)
+    else:
+        customers = {c for c in customer_ids if c in view.rows.code} & view.rows.customers_of_invoices(invoice_ids)
     scores = (
         score_invoices(bundle, restrict(ledger, view.rows, customers, view.settlement), cutoff, invoice_ids)
         if customers

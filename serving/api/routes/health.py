@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response, status
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,7 +38,7 @@ def _model(request: Request) -> ModelReadiness:
     bundle = getattr(holder, "bundle", None)
     settings = getattr(state, "settings", None)
     refresh = getattr(settings, "model_refresh_seconds", 0)
-    times = {
+    times: dict[str, Any] = {  # app.state is untyped; ModelReadiness validates each value
         "loaded_at": getattr(holder, "loaded_at", None),
         "checked_at": getattr(state, "model_checked_at", None) or getattr(holder, "checked_at", None),
         "last_error": getattr(holder, "error", None),

@@ -35,6 +35,8 @@ def read_kpis(
     as_of: Annotated[PlausibleDate | None, Query(description="Default: the ledger's last fact date")] = None,
     period_days: Annotated[int, Query(ge=1, le=3660, description="Days of the DSO/CEI period")] = 90,
 ) -> KpisPublic:
+    if ledger.known_until is None:  # the store's ledger comes from Ledger.from_tables, which always sets it
+        raise RuntimeError("the ledger has no known_until date; build it with Ledger.from_tables or Ledger.load")
     cutoff = as_of or ledger.known_until.date()
     report = compute_kpis(ledger, cutoff, period_days)
     matrix = provision_matrix(ledger, cutoff)

@@ -7,7 +7,7 @@ import datetime as dt
 import os
 from dataclasses import asdict
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, HTTPException, Query, UploadFile, status
 from sqlalchemy import select, tuple_
@@ -32,7 +32,9 @@ from serving.store.models import LEDGER_MODELS, TABLE_KEYS
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
 MAX_CSV_BYTES = 100 * 1024 * 1024
-REJECTED = {422: {"model": Unprocessable, "description": "The batch was rejected whole; every bad row is listed."}}
+REJECTED: dict[int | str, dict[str, Any]] = {
+    422: {"model": Unprocessable, "description": "The batch was rejected whole; every bad row is listed."}
+}
 
 
 def _result(result: SyncResult) -> SyncResultPublic:
@@ -90,9 +92,11 @@ def _add_routes(table: str) -> None:
         actor: AdminActor,
         session: SessionDep,
         settings: SettingsDep,
-        rows: Annotated[list[row_in], Body(max_length=MAX_BATCH_ROWS)],
+        # row_in is a pydantic model made with create_model per table: mypy sees a variable, not a type, and so
+        # knows nothing of its instances either
+        rows: Annotated[list[row_in], Body(max_length=MAX_BATCH_ROWS)],  # type: ignore[valid-type]
     ) -> SyncResultPublic:
-        records = [row.model_dump(exclude_unset=True) for row in rows]
+        records = [row.model_dump(exclude_unset=True) for row in rows]  # type: ignore[attr-defined]
         return _sync(table, records_frame(records, table), table, actor, session, settings)
 
     def sync_csv(
@@ -112,7 +116,7 @@ def _add_routes(table: str) -> None:
         session: SessionDep,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         cursor: Annotated[str | None, Query(max_length=1000)] = None,
-    ) -> page:
+    ) -> page:  # type: ignore[valid-type]  # made with create_model, like row_in
         statement = select(*(model_table.c[c] for c in contract_columns(table)))
         statement = statement.order_by(*(model_table.c[k] for k in key_columns)).limit(limit + 1)
         if cursor:

@@ -18,7 +18,8 @@ from serving.store import audit
 from serving.store.base import MONEY_SCALE, RATE_SCALE
 from serving.store.ledger.io import contract_columns, read_table
 from serving.store.ledger.rows import to_decimal
-from serving.store.models import LEDGER_MODELS, TABLE_KEYS, LedgerState
+from serving.store.models import TABLE_KEYS, LedgerState
+from serving.store.schema.ledger import LEDGER_TABLES
 from serving.store.types import utcnow
 
 UPSERT_CHUNK = 1_000
@@ -151,10 +152,9 @@ def _same(old: dict, new: dict) -> bool:
 def _upsert(session: Session, table: str, rows: list[dict]) -> None:
     if not rows:
         return
-    model_table = LEDGER_MODELS[table].__table__
     keys = TABLE_KEYS[table]
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(model_table)
+    statement = insert(LEDGER_TABLES[table])
     statement = statement.on_conflict_do_update(
         index_elements=list(keys), set_={c: statement.excluded[c] for c in contract_columns(table) if c not in keys}
     )

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, false, select
 from sqlalchemy.orm import Session
 
 from features.ledger.contract import DATE_FORMAT, TABLES
 from features.ledger.io import ROW_COLUMN
 from features.ledger.ledger import DEFAULT_HORIZON_DAYS, Ledger
-from serving.store.models import LEDGER_MODELS, Activity, LedgerState
+from serving.store.models import Activity, LedgerState
+from serving.store.schema.ledger import LEDGER_TABLES
 
 IN_CHUNK = 5_000
 """Ids per `IN (...)` list (SQLite allows 32,766 bound parameters per statement)."""
@@ -28,20 +29,22 @@ def contract_columns(table: str) -> list[str]:
 
 
 def read_table(
-    connection: Connection, table: str, column: str | None = None, values: Iterable[object] | None = None
+    connection: Connection, table: str, column: str | None = None, values: Iterable[str | None] | None = None
 ) -> pd.DataFrame:
     """Rows of a ledger table (contract columns, store types), all of them or those whose `column` is in `values`."""
-    model = LEDGER_MODELS[table]
-    columns = [model.__table__.c[name] for name in contract_columns(table)]
-    ordered = select(*columns).order_by(*model.__table__.primary_key.columns)
+    store_table = LEDGER_TABLES[table]
+    columns = [store_table.c[name] for name in contract_columns(table)]
+    ordered = select(*columns).order_by(*store_table.primary_key.columns)
     if column is None:
         return _frame(connection, ordered, table)
+    if values is None:
+        raise ValueError(f"read_table({table!r}, column={column!r}) needs the values to look up")
     wanted = sorted({v for v in values if v is not None})
     parts = [
-        _frame(connection, ordered.where(model.__table__.c[column].in_(wanted[i : i + IN_CHUNK])), table)
+        _frame(connection, ordered.where(store_table.c[column].in_(wanted[i : i + IN_CHUNK])), table)
         for i in range(0, len(wanted), IN_CHUNK)
     ]
-    return pd.concat(parts, ignore_index=True) if parts else _frame(connection, ordered.where(False), table)
+    return pd.concat(parts, ignore_index=True) if parts else _frame(connection, ordered.where(false()), table)
 
 
 def _frame(connection: Connection, statement, table: str) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Date, Float, ForeignKey, Text
+from sqlalchemy import Date, Float, ForeignKey, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from serving.store.base import MONEY, RATE, Base
@@ -91,7 +91,11 @@ LEDGER_MODELS: dict[str, type[Base]] = {
 }
 """Contract table name -> store model (same names, same columns)."""
 
+LEDGER_TABLES: dict[str, Table] = {name: Base.metadata.tables[name] for name in LEDGER_MODELS}
+"""Contract table name -> its `Table` (the same object as `model.__table__`, which SQLAlchemy types as any
+FromClause)."""
+
 TABLE_KEYS: dict[str, tuple[str, ...]] = {
-    name: tuple(c.name for c in model.__table__.primary_key.columns) for name, model in LEDGER_MODELS.items()
+    name: tuple(c.name for c in table.primary_key.columns) for name, table in LEDGER_TABLES.items()
 }
 """The upsert key of each ledger table: the contract key, or (date, currency) for fx_rates."""
