@@ -16,7 +16,7 @@ from features.ledger.contract import DATE_FORMAT
 from features.ledger.ledger import Ledger
 from payrisk.commands.options import AsOfOption, CutoffsOption, GroupByOption
 from serving.settings import get_settings
-from training.contract import FORECAST_GROUP_SOURCES, SCORE_DATE_COLUMNS
+from training.contract import SCORE_DATE_COLUMNS
 
 console = Console()
 DATE_COLUMNS = (*SCORE_DATE_COLUMNS, "week_start", "week_end")
@@ -142,14 +142,11 @@ def forecast(
     model: str | None = typer.Option(None, "--model"),
 ) -> None:
     """Expected cash by week with P10/P50/P90 bands, in base currency."""
-    from training.cashflow import weekly_cash_forecast
+    from serving.services.forecast import cash_forecast, with_customer_groups
 
     data = _load(ledger)
     scores = _bundle(model).score(data, as_of.resolve(data.known_until), with_reasons=False)
-    customers = data.customers.set_index("customer_id")
-    for group, source in FORECAST_GROUP_SOURCES.items():
-        scores[group.value] = scores["customer_id"].map(customers[source]).fillna("")
-    table = weekly_cash_forecast(scores, weeks=weeks, group_by=None if group_by is None else group_by.value)
+    table = cash_forecast(with_customer_groups(scores, data.customers), weeks=weeks, group_by=group_by)
     _write(table, out)
     console.print(table.drop(columns=["open_amount_base"]).to_string(index=False))
 
