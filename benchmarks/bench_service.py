@@ -26,7 +26,7 @@ import pandas as pd
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from features.ledger.validate import ORDER
+from features.ledger.contract import LOAD_ORDER, TABLE_ORDER
 from features.simulator.simulate import simulate
 from serving.services.kpis import compute_kpis, open_book
 from serving.services.provision import provision_matrix
@@ -37,10 +37,10 @@ from serving.store.ledger.io import load_ledger
 from serving.store.ledger.rows import records_frame
 from serving.store.ledger.sync import sync_tables
 from serving.store.migrate import upgrade
-from serving.store.scores import WEEK_COLUMNS, finish_run, start_run
+from serving.store.scores import finish_run, start_run
+from training.contract import WEEK_COLUMNS
 
 ACTOR = Actor(None, "bench", "admin")
-SYNC_ORDER = ["customers", "fx_rates", "invoices", "adjustments", "payments", "disputes", "promises"]
 
 
 def text_rows(frame: pd.DataFrame) -> list[dict]:
@@ -89,14 +89,14 @@ def synthetic_scores(ledger, as_of: pd.Timestamp) -> pd.DataFrame:
 
 def run(url: str, customers: int, months: int, batch: int) -> None:
     tables = timed(f"simulate {customers:,} customers x {months} months", lambda: simulate(customers, months, seed=7))
-    total = sum(len(tables[name]) for name in ORDER)
+    total = sum(len(tables[name]) for name in TABLE_ORDER)
     upgrade(url)
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
 
     def sync_all() -> None:
         with sessions() as session:
-            for name in SYNC_ORDER:
+            for name in LOAD_ORDER:
                 rows = text_rows(tables[name])
                 for start in range(0, len(rows), batch):
                     part = records_frame(rows[start : start + batch], name)

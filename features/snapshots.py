@@ -10,12 +10,15 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from features.ledger.ledger import to_date
+from features.dates import DateLike, to_date
+from features.days import to_days
+from features.ledger.contract import DATE_DTYPE
 
 
-def as_of_grid(start: object, end: object, every_days: int = 7) -> list[pd.Timestamp]:
-    """As-of dates from `end` back to `start` every `every_days` days (anchored on `end`), oldest first."""
-    start_date, end_date = to_date(start), to_date(end)
+def as_of_grid(start: pd.Timestamp, end: pd.Timestamp, every_days: int = 7) -> list[pd.Timestamp]:
+    """As-of dates (typed, see features.dates) from `end` back to `start` every `every_days` days (anchored on
+    `end`), oldest first."""
+    start_date, end_date = start.normalize().as_unit("s"), end.normalize().as_unit("s")
     if every_days < 1:
         raise ValueError("every_days must be >= 1")
     if start_date > end_date:
@@ -24,16 +27,18 @@ def as_of_grid(start: object, end: object, every_days: int = 7) -> list[pd.Times
     return [end_date - pd.Timedelta(days=every_days * k) for k in range(count, -1, -1)]
 
 
-def normalise_as_of(as_of: object | Iterable[object]) -> np.ndarray:
-    """One date or many -> sorted unique int64 day numbers."""
+def normalise_as_of(as_of: DateLike | Iterable[DateLike]) -> np.ndarray:
+    """One as-of date or many -> sorted unique int64 day numbers (features.days.to_days).
+
+    The feature builder's entry point, also called from notebooks: typed dates pass through `to_date` unchanged,
+    date-like values (text, dates) are typed here; raises LedgerError for a value that is not a date.
+    """
     if isinstance(as_of, (str, pd.Timestamp)) or not isinstance(as_of, Iterable):
         as_of = [as_of]
     dates = [to_date(d) for d in as_of]
     if not dates:
         raise ValueError("no as-of dates given")
-    epoch = pd.Timestamp("1970-01-01")
-    days = np.array([(d - epoch).days for d in dates], dtype=np.int64)
-    return np.unique(days)
+    return np.unique(to_days(pd.Series(dates, dtype=DATE_DTYPE)))
 
 
 def snapshot_index(

@@ -11,7 +11,7 @@ import pandas as pd
 
 from features.build import build_features
 from features.labels import HORIZON_WEEKS, build_labels
-from features.ledger.ledger import Ledger, to_date
+from features.ledger.ledger import Ledger
 from training import metrics as m
 from training.baselines import CustomerHistoryBaseline, DueDateBaseline
 from training.cashflow import simulate_weekly_cash
@@ -95,10 +95,10 @@ def _metrics(proba, days, p_default, rows, labels, cash_actual) -> dict[str, flo
     return out
 
 
-def evaluate_cutoff(ledger: Ledger, cutoff: object, config: TrainConfig | None = None) -> CutoffResult:
-    """Train at `cutoff` on its past; evaluate on invoices open at the cutoff against the next 13 weeks."""
+def evaluate_cutoff(ledger: Ledger, cutoff: pd.Timestamp, config: TrainConfig | None = None) -> CutoffResult:
+    """Train at `cutoff` (a typed date, features.dates) on its past; evaluate on invoices open at the cutoff against
+    the next 13 weeks."""
     config = config or TrainConfig()
-    cutoff = to_date(cutoff)
     data = training_data(ledger, cutoff, config)
     bundle = fit_bundle(ledger, cutoff, config, data)
     baselines = {
@@ -172,7 +172,7 @@ def band_coverage(results: list[CutoffResult]) -> float:
 
 
 def backtest(
-    ledger: Ledger, cutoffs: list[object] | None = None, config: TrainConfig | None = None, progress=None
+    ledger: Ledger, cutoffs: list[pd.Timestamp] | None = None, config: TrainConfig | None = None, progress=None
 ) -> list[CutoffResult]:
     results = []
     for cutoff in cutoffs or default_cutoffs(ledger):

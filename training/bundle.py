@@ -14,33 +14,15 @@ import pandas as pd
 
 from features.build import build_features
 from features.labels import HORIZON_WEEKS
-from features.ledger.ledger import Ledger, to_date
+from features.ledger.contract import DATE_DTYPE
+from features.ledger.ledger import Ledger
+from training.contract import SCORE_COLUMNS, WEEK_COLUMNS
 from training.distribution import expected_days_within_horizon, quantile_days
 from training.explain import reasons as explain_reasons
 from training.models import DefaultModel, TimingModel
 from training.preprocess import Preprocessor
 
-WEEK_COLUMNS = [f"p_pay_week_{k}" for k in range(1, HORIZON_WEEKS + 1)]
-SCORE_COLUMNS = [
-    "invoice_id",
-    "customer_id",
-    "as_of",
-    "open_amount",
-    "currency",
-    "open_amount_base",
-    "days_past_due",
-    "expected_pay_date",
-    "pay_date_p10",
-    "pay_date_p50",
-    "pay_date_p90",
-    *WEEK_COLUMNS,
-    "p_pay_later",
-    "p_default",
-    "expected_loss",
-    "priority_rank",
-    "reasons",
-]
-"""The output contract of `payrisk score` (other tools read these columns)."""
+__all__ = ["SCORE_COLUMNS", "WEEK_COLUMNS", "ScoringBundle"]
 
 
 class ScoringBundle:
@@ -60,13 +42,13 @@ class ScoringBundle:
         self.timing.num_threads = num_threads
         self.default.num_threads = num_threads
 
-    def score(self, ledger: Ledger, as_of: object, with_reasons: bool = True) -> pd.DataFrame:
+    def score(self, ledger: Ledger, as_of: pd.Timestamp, with_reasons: bool = True) -> pd.DataFrame:
         """Score every invoice open at the end of day `as_of`, from what the ledger knew then.
 
-        The ledger is cut at `as_of` first, so a complete ledger and one cut off at `as_of` give identical output.
+        `as_of` is a day-precision Timestamp (parse user input with `features.dates.parse_as_of` at the edge). The
+        ledger is cut at `as_of` first, so a complete ledger and one cut off at `as_of` give identical output.
         """
-        cutoff = to_date(as_of)
-        rows = build_features(ledger.as_of(cutoff), cutoff)
+        rows = build_features(ledger.as_of(as_of), as_of)
         return self.score_rows(rows, with_reasons=with_reasons)
 
     def score_rows(
@@ -77,7 +59,7 @@ class ScoringBundle:
         matrix = self.preprocessor.transform(rows)
         proba = self.timing.predict_proba(rows, matrix)
         p_default = self.default.predict_default(rows, matrix)
-        as_of = pd.to_datetime(rows["as_of"]).to_numpy() if len(rows) else np.array([], dtype="datetime64[s]")
+        as_of = rows["as_of"].to_numpy(dtype=DATE_DTYPE) if len(rows) else np.array([], dtype=DATE_DTYPE)
         out = pd.DataFrame(
             {
                 "invoice_id": rows["invoice_id"].to_numpy(),
@@ -97,7 +79,7 @@ class ScoringBundle:
             ("pay_date_p90", quantile_days(proba, 0.9)),
         ):
             dates = as_of + np.where(np.isnan(days), 0, np.round(days)).astype(np.int64) * day
-            out[name] = pd.Series(np.where(np.isnan(days), np.datetime64("NaT"), dates)).astype("datetime64[s]")
+            out[name] = pd.Series(np.where(np.isnan(days), np.datetime64("NaT"), dates)).astype(DATE_DTYPE)
         for k, column in enumerate(WEEK_COLUMNS):
             out[column] = proba[:, k]
         out["p_pay_later"] = proba[:, HORIZON_WEEKS]

@@ -16,8 +16,9 @@ from pathlib import Path
 import pandas as pd
 
 from features.build import build_features
+from features.dates import to_date
 from features.labels import HORIZON_WEEKS
-from features.ledger.ledger import Ledger, to_date
+from features.ledger.ledger import Ledger
 from training import registry
 from training.backtest import CutoffResult, band_coverage, evaluate_cutoff, summary_table
 from training.train import TrainConfig, fit_bundle
@@ -46,7 +47,7 @@ def config_from_meta(meta: dict) -> TrainConfig:
 
 def train_and_register(
     ledger: Ledger,
-    as_of: object,
+    as_of: pd.Timestamp,
     config: TrainConfig,
     model_name: str,
     tracking_uri: str,
@@ -55,7 +56,6 @@ def train_and_register(
 ) -> TrainOutcome:
     from training.plots import write_plots
 
-    as_of = to_date(as_of)
     known = ledger.as_of(as_of)
     registry.configure(tracking_uri)
     result, table, metrics = None, pd.DataFrame(), {}
@@ -143,8 +143,9 @@ def promote(
             )
         spec = json.loads(candidate_tags["holdout_spec"])
         champion_bundle = registry.load_bundle(champion, model_name, cache_dir or Path("models"))
-        as_of = to_date(candidate_tags["as_of"])
-        result = evaluate_cutoff(ledger.as_of(as_of), spec["cutoff"], config_from_meta(champion_bundle.meta))
+        as_of = to_date(candidate_tags["as_of"])  # dates stored as text in the registry: typed once, here
+        cutoff = to_date(spec["cutoff"])
+        result = evaluate_cutoff(ledger.as_of(as_of), cutoff, config_from_meta(champion_bundle.meta))
         theirs = {k: result.metrics["model"].get(k) for k in PROMOTION_METRICS}
         decision["comparison"] = f"champion configuration retrained at {spec['cutoff']} on the candidate's ledger"
     decision["candidate_metrics"], decision["champion_metrics"] = ours, theirs

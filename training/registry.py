@@ -13,7 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from training.bundle import SCORE_COLUMNS, ScoringBundle
+from features.ledger.contract import DATE_DTYPE, DATE_FORMAT
+from training.bundle import ScoringBundle
+from training.contract import SCORE_COLUMNS, SCORE_DATE_COLUMNS
+
+FEATURE_ROW_DATE_COLUMNS = ("as_of", "due_date")
+"""The date columns of a feature row that the pyfunc's input may carry as text (JSON has no date type)."""
 
 CHAMPION = "champion"
 BUNDLE_FILE = "bundle.joblib"
@@ -34,11 +39,11 @@ class PaymentRiskPyfunc:
 
             def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
                 rows = model_input.copy()
-                for column in ("as_of", "due_date"):
-                    rows[column] = pd.to_datetime(rows[column]).astype("datetime64[s]")
+                for column in FEATURE_ROW_DATE_COLUMNS:  # the pyfunc's edge: typed once, here
+                    rows[column] = pd.to_datetime(rows[column]).astype(DATE_DTYPE)
                 scores = self.bundle.score_rows(rows)
-                for column in ("as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90"):
-                    scores[column] = scores[column].dt.strftime("%Y-%m-%d")
+                for column in SCORE_DATE_COLUMNS:
+                    scores[column] = scores[column].dt.strftime(DATE_FORMAT)
                 return scores
 
         return PaymentRiskModel()

@@ -36,6 +36,7 @@ class Table:
     key: str | None
     optional: bool = False
     parents: dict[str, str] = field(default_factory=dict)  # column -> parent table (referential integrity)
+    checked_after: tuple[str, ...] = ()  # tables whose kept rows this table's cross-table rules read (not parents)
 
     @property
     def required_columns(self) -> list[str]:
@@ -43,6 +44,11 @@ class Table:
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def date_columns(self) -> tuple[str, ...]:
+        """The columns of kind 'date' (typed DATE_DTYPE), in contract order."""
+        return tuple(c.name for c in self.columns if c.kind == "date")
 
 
 TABLES: dict[str, Table] = {
@@ -74,6 +80,7 @@ TABLES: dict[str, Table] = {
             ),
             key="invoice_id",
             parents={"customer_id": "customers"},
+            checked_after=("fx_rates",),  # fx coverage of the invoice currency
         ),
         Table(
             "payments",
@@ -85,6 +92,7 @@ TABLES: dict[str, Table] = {
             ),
             key="payment_id",
             parents={"invoice_id": "invoices"},
+            checked_after=("adjustments",),  # credit memos count towards over-payment
         ),
         Table(
             "adjustments",
@@ -139,6 +147,35 @@ TABLES: dict[str, Table] = {
 }
 
 REQUIRED_TABLES = [name for name, t in TABLES.items() if not t.optional]
+
+DATE_COLUMNS: dict[str, tuple[str, ...]] = {name: t.date_columns for name, t in TABLES.items()}
+"""The date columns of each table (derived from the column kinds): every one is typed DATE_DTYPE."""
+
+
+def dependency_order(with_checks: bool = False) -> list[str]:
+    """The tables, each after the tables it depends on: its parents (foreign keys) and, `with_checks`, the tables
+    its validation rules read (`checked_after`). Ties are broken by contract order, so the order is stable.
+
+    Raises ValueError if the dependencies have a cycle.
+    """
+    needs = {
+        name: set(t.parents.values()) | (set(t.checked_after) if with_checks else set()) for name, t in TABLES.items()
+    }
+    order: list[str] = []
+    while len(order) < len(needs):
+        ready = next((name for name in TABLES if name not in order and needs[name] <= set(order)), None)
+        if ready is None:
+            raise ValueError(f"the ledger contract's table dependencies have a cycle among {set(needs) - set(order)}")
+        order.append(ready)
+    return order
+
+
+TABLE_ORDER = dependency_order()
+"""Parents before children (customers, invoices, their child tables, fx_rates): the order tables are reported in."""
+LOAD_ORDER = dependency_order(with_checks=True)
+"""Parents and the tables rules read first: the order tables are validated and written to the store in."""
+INVOICE_CHILDREN = tuple(name for name, t in TABLES.items() if "invoices" in t.parents.values())
+"""The tables whose rows belong to an invoice (payments, adjustments, disputes, promises)."""
 
 # The dated column of each table: the date at which a row becomes visible (the as-of rule).
 VISIBLE_FROM = {

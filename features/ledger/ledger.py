@@ -14,25 +14,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from features.dates import to_date
 from features.errors import LedgerError
 from features.ledger.contract import AMOUNT_TOLERANCE, DATE_DTYPE, TABLES, VISIBLE_FROM
 from features.ledger.io import ROW_COLUMN, coerce_table, empty_table
 
+__all__ = ["DEFAULT_HORIZON_DAYS", "Ledger", "settlement_status", "to_date"]  # to_date: see features.dates
+
 DEFAULT_HORIZON_DAYS = 90
 """Days past due after which an unsettled invoice is in default (the IFRS 9 backstop)."""
-
-
-def to_date(value: object) -> pd.Timestamp:
-    """Normalise a date given as text, date or timestamp to a day-precision Timestamp (time of day dropped)."""
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise LedgerError(f"not a date: {value!r}; expected YYYY-MM-DD") from exc
-    if stamp is pd.NaT:
-        raise LedgerError(f"not a date: {value!r}; expected YYYY-MM-DD")
-    if stamp.tzinfo is not None:  # the date on the wall clock where T was given, not the UTC date
-        stamp = stamp.tz_localize(None)
-    return stamp.normalize().as_unit("s")
 
 
 @dataclass(frozen=True, eq=False)

@@ -16,7 +16,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from features.errors import Problem, Severity
-from features.ledger.contract import ADJUSTMENT_KINDS, AMOUNT_TOLERANCE, ISO_3166, ISO_4217, TABLES
+from features.ledger.contract import (
+    ADJUSTMENT_KINDS,
+    AMOUNT_TOLERANCE,
+    ISO_3166,
+    ISO_4217,
+    LOAD_ORDER,
+    TABLE_ORDER,
+    TABLES,
+)
 from features.ledger.io import ROW_COLUMN, find_table_file, read_ledger_dir
 
 EARLIEST_PLAUSIBLE = pd.Timestamp("1990-01-01")
@@ -25,12 +33,13 @@ OVERPAYMENT_TOLERANCE_SHARE = 0.01
 """Payments + credit memos may exceed an invoice by up to 1% (at least one currency unit) with a warning; more is an
 error (a payment applied to the wrong invoice, a duplicate upload)."""
 
-ORDER = ["customers", "invoices", "payments", "adjustments", "disputes", "promises", "fx_rates"]
-"""The order in which tables are reported."""
+ORDER = TABLE_ORDER
+"""The order in which tables are reported (derived from the contract's parent links)."""
 
-CHECK_ORDER = ["fx_rates", "customers", "invoices", "adjustments", "payments", "disputes", "promises"]
+CHECK_ORDER = LOAD_ORDER
 """The order in which tables are checked: parents before children; fx rates before the invoices that need them and
-credit memos before the payments whose over-payment they count towards, so that both use only rows that are kept."""
+credit memos before the payments whose over-payment they count towards (the contract's `checked_after`), so that
+both use only rows that are kept."""
 
 REASON_COLUMN = "reason"
 """The column of a rejected row that says why; a data column of the same name (disputes.reason) is kept as
@@ -187,6 +196,7 @@ def validate_tables(
             rejected_keys[name] = pd.Series(where.to_numpy(), index=typed.loc[mask, table.key].to_numpy())
             rejected_keys[name] = rejected_keys[name][~rejected_keys[name].index.duplicated()]
     problems = file_level + [p for name in ORDER for p in table_problems[name]]
+    rejected = {n: rejected[n] for n in ORDER if n in rejected}
     return ValidationReport(problems, {n: kept[n] for n in ORDER}, raw_tables, rejected, dict(file_names))
 
 

@@ -16,18 +16,28 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from features.dates import AS_OF_FORMAT
 from features.engine import build
 from features.errors import LedgerError
 from features.labels import build_labels
-from features.ledger.ledger import Ledger, to_date
+from features.ledger.ledger import Ledger
 from features.snapshots import as_of_grid
+from payrisk.commands.options import RequestedAsOf, as_of_value
 
 OUTPUT_SUFFIXES = (".parquet", ".csv")
 
 
 def features(
     ledger: Annotated[Path, typer.Option("--ledger", help="Ledger directory (validated on load).")],
-    as_of: Annotated[str, typer.Option("--as-of", help="As-of date T (YYYY-MM-DD): features use facts <= T.")],
+    as_of: Annotated[
+        RequestedAsOf,
+        typer.Option(
+            "--as-of",
+            parser=as_of_value,
+            metavar="DATE",
+            help=f"As-of date T ({AS_OF_FORMAT}): features use facts <= T.",
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Output file: .parquet or .csv.")],
     train_window: Annotated[
         int | None,
@@ -47,11 +57,6 @@ def features(
     console = Console()
     if out.suffix.lower() not in OUTPUT_SUFFIXES:
         raise typer.BadParameter(f"the output file must end in {' or '.join(OUTPUT_SUFFIXES)}", param_hint="--out")
-    try:
-        end = to_date(as_of)
-    except LedgerError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--as-of") from exc
-    dates = [end] if train_window is None else as_of_grid(end - pd.Timedelta(days=train_window), end, every)
     with_labels = train_window is not None if labels is None else labels
 
     started = time.perf_counter()
@@ -62,6 +67,8 @@ def features(
         console.print(f"[red]error[/red]: {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     loaded = time.perf_counter()
+    end = as_of.resolve(book.known_until)
+    dates = [end] if train_window is None else as_of_grid(end - pd.Timedelta(days=train_window), end, every)
     with console.status(f"building features for {len(dates)} as-of date(s) ..."):
         rows = build(book, dates)
         if with_labels:

@@ -12,11 +12,15 @@ from rich.console import Console
 from rich.table import Table
 
 from features.errors import LedgerError
-from features.ledger.ledger import Ledger, to_date
+from features.ledger.contract import DATE_FORMAT
+from features.ledger.ledger import Ledger
+from payrisk.commands.options import AsOfOption, CutoffsOption, GroupByOption
 from serving.settings import get_settings
+from training.contract import SCORE_DATE_COLUMNS
 
 console = Console()
-DATE_COLUMNS = ("as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90", "week_start", "week_end")
+DATE_COLUMNS = (*SCORE_DATE_COLUMNS, "week_start", "week_end")
+"""Columns written as YYYY-MM-DD text in a CSV: the score dates and the forecast's week bounds."""
 
 
 def _load(ledger_dir: Path) -> Ledger:
@@ -31,11 +35,6 @@ def _load(ledger_dir: Path) -> Ledger:
         raise typer.Exit(1) from exc
 
 
-def _as_of(ledger: Ledger, text: str) -> pd.Timestamp:
-    """A date, or 'latest' for the ledger's last fact date."""
-    return ledger.known_until if text.strip().lower() == "latest" else to_date(text)
-
-
 def _write(frame: pd.DataFrame, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".parquet":
@@ -44,7 +43,7 @@ def _write(frame: pd.DataFrame, out: Path) -> None:
     text = frame.copy()
     for column in DATE_COLUMNS:
         if column in text and pd.api.types.is_datetime64_any_dtype(text[column]):
-            text[column] = text[column].dt.strftime("%Y-%m-%d")
+            text[column] = text[column].dt.strftime(DATE_FORMAT)
     text.to_csv(out, index=False)
 
 
@@ -80,7 +79,7 @@ def print_table(table: pd.DataFrame, title: str) -> None:
 
 def train(
     ledger: Path = typer.Option(..., "--ledger"),
-    as_of: str = typer.Option(..., "--as-of", help="YYYY-MM-DD, or 'latest'"),
+    as_of: AsOfOption = ...,  # type: ignore[assignment]  # required (typer reads ... as "no default")
     holdout: bool = typer.Option(True, "--holdout/--no-holdout", help="Measure out of time first."),
     window_days: int = typer.Option(364, "--window-days"),
 ) -> None:
@@ -92,7 +91,8 @@ def train(
     uri, name = _tracking()
     config = TrainConfig(window_days=window_days, num_threads=get_settings().num_threads)
     started = time.perf_counter()
-    outcome = train_and_register(data, _as_of(data, as_of), config, name, uri, holdout=holdout, progress=console.print)
+    cutoff = as_of.resolve(data.known_until)
+    outcome = train_and_register(data, cutoff, config, name, uri, holdout=holdout, progress=console.print)
     if not outcome.table.empty:
         print_table(outcome.table, f"Holdout (trained {outcome.holdout.cutoff.date()}, 13 weeks after)")
     console.print(
@@ -103,7 +103,7 @@ def train(
 
 def score(
     ledger: Path = typer.Option(..., "--ledger"),
-    as_of: str = typer.Option(..., "--as-of", help="YYYY-MM-DD, or 'latest'"),
+    as_of: AsOfOption = ...,  # type: ignore[assignment]  # required (typer reads ... as "no default")
     out: Path = typer.Option(..., "--out"),
     model: str | None = typer.Option(None, "--model"),
     reasons: bool = typer.Option(True, "--reasons/--no-reasons"),
@@ -112,7 +112,7 @@ def score(
     data = _load(ledger)
     bundle = _bundle(model)
     started = time.perf_counter()
-    scores = bundle.score(data, _as_of(data, as_of), with_reasons=reasons)
+    scores = bundle.score(data, as_of.resolve(data.known_until), with_reasons=reasons)
     _write(scores, out)
     console.print(
         f"scored {len(scores):,} open invoices with model {bundle.version} in "
@@ -135,33 +135,25 @@ def score(
 
 def forecast(
     ledger: Path = typer.Option(..., "--ledger"),
-    as_of: str = typer.Option(..., "--as-of", help="YYYY-MM-DD, or 'latest'"),
+    as_of: AsOfOption = ...,  # type: ignore[assignment]  # required (typer reads ... as "no default")
     weeks: int = typer.Option(13, "--weeks"),
     out: Path = typer.Option(..., "--out"),
-    group_by: str | None = typer.Option(None, "--group-by", help="currency, segment or collector"),
+    group_by: GroupByOption = None,
     model: str | None = typer.Option(None, "--model"),
 ) -> None:
     """Expected cash by week with P10/P50/P90 bands, in base currency."""
-    from training.cashflow import weekly_cash_forecast
+    from serving.services.forecast import cash_forecast, with_customer_groups
 
-    if group_by not in (None, "currency", "segment", "collector"):
-        console.print("[red]error[/red]: --group-by must be currency, segment or collector")
-        raise typer.Exit(2)
     data = _load(ledger)
-    scores = _bundle(model).score(data, _as_of(data, as_of), with_reasons=False)
-    customers = data.customers.set_index("customer_id")
-    scores["segment"] = scores["customer_id"].map(customers["segment"]).fillna("")
-    scores["collector"] = scores["customer_id"].map(customers["collector_id"]).fillna("")
-    table = weekly_cash_forecast(scores, weeks=weeks, group_by=group_by)
+    scores = _bundle(model).score(data, as_of.resolve(data.known_until), with_reasons=False)
+    table = cash_forecast(with_customer_groups(scores, data.customers), weeks=weeks, group_by=group_by)
     _write(table, out)
     console.print(table.drop(columns=["open_amount_base"]).to_string(index=False))
 
 
 def backtest(
     ledger: Path = typer.Option(..., "--ledger"),
-    cutoffs: str | None = typer.Option(
-        None, "--cutoffs", help="D1,D2,... (default: 3 cutoffs, 8 weeks apart, whose outcomes are fully known)"
-    ),
+    cutoffs: CutoffsOption = None,
     out: Path = typer.Option(Path("data/backtest"), "--out"),
     log: bool = typer.Option(True, "--log/--no-log", help="Log the backtest as an MLflow run."),
 ) -> None:
@@ -172,7 +164,7 @@ def backtest(
     from training.train import TrainConfig
 
     data = _load(ledger)
-    dates = [to_date(c) for c in cutoffs.split(",")] if cutoffs else default_cutoffs(data)
+    dates = list(cutoffs) if cutoffs else default_cutoffs(data)
     console.print(f"cutoffs: {', '.join(str(d.date()) for d in dates)}")
     results = run_backtest(
         data,

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from payrisk.commands.options import LATEST_AS_OF, AsOfOption
 from serving.settings import Settings
 
 store_app = typer.Typer(help="The service store: load a ledger, store a scoring run.", no_args_is_help=True)
@@ -131,15 +132,13 @@ def store_load(
 
 
 def store_score_all(
-    as_of: Annotated[
-        str, typer.Option("--as-of", help="YYYY-MM-DD, or 'latest' for the ledger's last fact date.")
-    ] = "latest",
+    as_of: AsOfOption = LATEST_AS_OF,
     database_url: DatabaseOption = None,
 ) -> None:
     """Score the open book as of a date with the champion (or PAYRISK_MODEL) and store the run, as
     POST /v1/scoring-runs does."""
     from features.errors import LedgerError
-    from serving.services.scoring_runs import ScoringRunFailed, run_scoring, scoring_date
+    from serving.services.scoring_runs import ScoringRunFailed, run_scoring
     from serving.services.scoring_service import ModelHolder
     from serving.store.ledger.io import load_ledger
 
@@ -154,7 +153,7 @@ def store_score_all(
                     ledger = load_ledger(
                         session, base_currency=settings.base_currency, default_days=settings.default_horizon_days
                     )
-                cutoff = scoring_date(ledger, as_of)
+                cutoff = as_of.resolve(ledger.known_until)
             except LedgerError as exc:
                 err.print(
                     f"[red]error[/red]: {escape(str(exc))} (load a ledger first: payrisk store load)", soft_wrap=True

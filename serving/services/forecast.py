@@ -5,13 +5,25 @@ from __future__ import annotations
 import pandas as pd
 
 from training.cashflow import weekly_cash_forecast
+from training.contract import FORECAST_GROUP_SOURCES, ForecastGroup
 
 
-def cash_forecast(scores: pd.DataFrame, weeks: int = 13, group_by: str | None = None) -> pd.DataFrame:
-    """Expected cash by week with P10/P50/P90 (base currency), optionally per currency, segment or collector.
+def with_customer_groups(scores: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
+    """Scores with the groupings that live on the customer (segment, collector) added ('' where unknown)."""
+    by_id = customers.set_index("customer_id")
+    out = scores.copy()
+    for group, source in FORECAST_GROUP_SOURCES.items():
+        out[group.value] = out["customer_id"].map(by_id[source]).fillna("").astype(str)
+    return out
 
-    `scores` are stored score rows; grouping by segment or collector needs those columns on the rows.
+
+def cash_forecast(scores: pd.DataFrame, weeks: int = 13, group_by: ForecastGroup | None = None) -> pd.DataFrame:
+    """Expected cash by week with P10/P50/P90 (base currency), optionally per ForecastGroup.
+
+    `scores` are stored score rows; grouping by segment or collector needs those columns on the rows
+    (`with_customer_groups`).
     """
-    if group_by is not None and group_by not in scores.columns:
-        raise ValueError(f"cannot group the forecast by '{group_by}': the scores have no such column")
-    return weekly_cash_forecast(scores, weeks=weeks, group_by=group_by)
+    column = None if group_by is None else ForecastGroup(group_by).value
+    if column is not None and column not in scores.columns:
+        raise ValueError(f"cannot group the forecast by '{column}': the scores have no such column")
+    return weekly_cash_forecast(scores, weeks=weeks, group_by=column)

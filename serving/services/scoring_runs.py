@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from features.dates import DateLike, parse_as_of, resolve_as_of
 from features.errors import PayriskError
-from features.ledger.ledger import Ledger, to_date
+from features.ledger.ledger import Ledger
 from serving.store.audit import Actor
 from serving.store.models import ScoringRun
 from serving.store.scores import ScoresInvalid, fail_run, finish_run, start_run
@@ -29,12 +30,10 @@ class ScoringRunFailed(PayriskError):
         self.run = run
 
 
-def scoring_date(ledger: Ledger, requested: object | None) -> pd.Timestamp:
+def scoring_date(ledger: Ledger, requested: DateLike | None) -> pd.Timestamp:
     """The as-of date of a run: the requested date (a date, 'YYYY-MM-DD' or 'latest'), default the ledger's last
     fact date."""
-    if requested is None or (isinstance(requested, str) and requested.strip().lower() == "latest"):
-        return ledger.known_until
-    return to_date(requested)
+    return resolve_as_of(parse_as_of(requested), ledger.known_until)
 
 
 def run_scoring(

@@ -15,11 +15,15 @@ from serving.store import audit
 from serving.store.engine import write_lock
 from serving.store.models import SCORE_COLUMNS, Score, ScoringRun
 from serving.store.types import utcnow
+from training.contract import (
+    INTEGER_COLUMNS,
+    MONEY_COLUMNS,
+    PROBABILITY_COLUMNS,
+    SCORE_DATE_COLUMNS,
+    TEXT_COLUMNS,
+)
 
-WEEK_COLUMNS = [f"p_pay_week_{k}" for k in range(1, 14)]
-PROBABILITY_COLUMNS = [*WEEK_COLUMNS, "p_pay_later", "p_default"]
-DATE_COLUMNS = ["as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90"]
-MONEY_COLUMNS = ["open_amount", "open_amount_base"]
+DATE_COLUMNS = SCORE_DATE_COLUMNS
 INSERT_CHUNK = 2_000
 IN_LIMIT = 5_000
 
@@ -103,9 +107,9 @@ def score_rows(scores: pd.DataFrame, run_id: int) -> list[dict]:
             out[column] = [None if pd.isna(v) else v.date() for v in dates]
         elif column in MONEY_COLUMNS:
             out[column] = [Decimal(repr(round(float(v), 4))) for v in values]
-        elif column in ("days_past_due", "priority_rank"):
+        elif column in INTEGER_COLUMNS:
             out[column] = [int(v) for v in values]
-        elif column in ("invoice_id", "customer_id", "currency", "reasons"):
+        elif column in TEXT_COLUMNS:
             out[column] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values]
         else:
             out[column] = [float(v) for v in values]
@@ -131,7 +135,7 @@ def read_scores(session: Session, run_id: int, customer_ids: list[str] | None = 
         frame[column] = pd.to_datetime(frame[column]).astype(DATE_DTYPE)
     for column in [*MONEY_COLUMNS, *PROBABILITY_COLUMNS, "expected_loss"]:
         frame[column] = pd.to_numeric(frame[column]).astype("float64")
-    for column in ("days_past_due", "priority_rank"):
+    for column in INTEGER_COLUMNS:
         frame[column] = frame[column].astype("int64")
     for column in ("invoice_id", "customer_id", "currency"):
         frame[column] = frame[column].astype(str)

@@ -6,10 +6,13 @@ from typing import Annotated
 
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, status
+from sqlalchemy import select
 
 from serving.api.deps import FinanceActor, SessionDep
-from serving.api.schemas.scoring import CashForecastPublic, ForecastGroup, ForecastWeekPublic
+from serving.api.schemas.scoring import CashForecastPublic, ForecastWeekPublic
+from serving.store.models import Customer
 from serving.store.scores import latest_run, read_scores
+from training.contract import ForecastGroup
 
 router = APIRouter(prefix="/forecast", tags=["forecast"])
 FORMULA = (
@@ -27,16 +30,23 @@ def read_cash_forecast(
     group_by: Annotated[ForecastGroup | None, Query()] = None,
 ) -> CashForecastPublic:
     try:
-        from serving.services.forecast import cash_forecast
+        from serving.services.forecast import cash_forecast, with_customer_groups
     except ImportError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"the cash forecast is not installed ({exc})") from exc
     run = latest_run(session)
     if run is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "no scoring run stored yet; POST /v1/scoring-runs first")
-    frame = cash_forecast(read_scores(session, run.id), weeks, group_by)
+    scores = read_scores(session, run.id)
+    if group_by is not None and group_by.value not in scores.columns:
+        customers = pd.DataFrame(
+            session.execute(select(Customer.customer_id, Customer.segment, Customer.collector_id)).all(),
+            columns=["customer_id", "segment", "collector_id"],
+        )
+        scores = with_customer_groups(scores, customers)
+    frame = cash_forecast(scores, weeks, group_by)
     rows = []
     for record in frame.to_dict("records"):
-        group = record.pop(group_by) if group_by else None
+        group = record.pop(group_by.value) if group_by else None
         record = {k: (v.date() if isinstance(v, pd.Timestamp) else v) for k, v in record.items()}
         rows.append(ForecastWeekPublic.model_validate({**record, "group": None if group is None else str(group)}))
     return CashForecastPublic(

@@ -32,9 +32,10 @@ from serving.services.request_scoring import RequestScores, score_given, score_s
 from serving.services.scoring_runs import ScoringRunFailed, run_scoring, scoring_date
 from serving.store.ledger.rows import BatchRejected, records_frame
 from serving.store.models import ScoringRun
+from training.contract import SCORE_DATE_COLUMNS
 
 router = APIRouter(tags=["scoring"])
-DATE_COLUMNS = ("as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90")
+DATE_COLUMNS = SCORE_DATE_COLUMNS
 
 
 def score_records(scores: pd.DataFrame) -> list[dict]:

@@ -7,8 +7,19 @@ import datetime as dt
 import json
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+import pandas as pd
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    PlainValidator,
+    StringConstraints,
+    TypeAdapter,
+    WithJsonSchema,
+)
 
+from features.dates import to_date
 from features.errors import Problem
 from serving.store.base import ID_MAX_LENGTH
 
@@ -41,6 +52,21 @@ Identifier = Annotated[
 """An id such as a customer, invoice or collector id."""
 PlausibleDate = Annotated[dt.date, AfterValidator(_plausible)]
 """A calendar date between 1990-01-01 and 2199-12-31."""
+_PLAUSIBLE_DATE: TypeAdapter[dt.date] = TypeAdapter(PlausibleDate)
+
+
+def _as_of_date(value: object) -> pd.Timestamp:
+    """An API as-of date (a PlausibleDate, so JSON 'YYYY-MM-DD') as the one typed value (features.dates.to_date)."""
+    return to_date(_PLAUSIBLE_DATE.validate_python(value))
+
+
+AsOfDate = Annotated[
+    pd.Timestamp,
+    PlainValidator(_as_of_date),
+    PlainSerializer(lambda stamp: stamp.date(), return_type=dt.date),
+    WithJsonSchema({"type": "string", "format": "date"}),
+]
+"""An as-of date given to the API (a PlausibleDate), parsed once into a day-precision Timestamp (features.dates)."""
 
 
 class ProblemPublic(BaseModel):

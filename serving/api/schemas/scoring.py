@@ -7,39 +7,41 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, create_model, model_validator
 
-from serving.api.schemas.common import Identifier, PlausibleDate, ProblemPublic
+from serving.api.schemas.common import AsOfDate, Identifier, ProblemPublic
 from serving.api.schemas.ledger import ROW_IN
+from training.contract import SCORE_CONTRACT, WEEK_COLUMNS, ForecastGroup, ScoreColumn
 
 Probability = Annotated[float, Field(ge=0, le=1)]
 
 
-class _ScoreBase(BaseModel):
-    invoice_id: str
-    customer_id: str
-    as_of: dt.date
-    open_amount: float
-    currency: str
-    open_amount_base: float
-    days_past_due: int
-    expected_pay_date: dt.date | None
-    pay_date_p10: dt.date | None
-    pay_date_p50: dt.date | None
-    pay_date_p90: dt.date | None
+SCORE_FIELD_TYPES: dict[str, Any] = {
+    "id": str,
+    "text": str,
+    "currency": str,
+    "date": dt.date,
+    "money": float,
+    "base_amount": float,
+    "days": int,
+    "rank": int,
+    "probability": Probability,
+    "reasons": list[str],
+}
+"""The API type of each kind of score column (training.contract.ScoreKind); reasons are split into phrases."""
+
+
+def _score_field(column: ScoreColumn) -> tuple[Any, Any]:
+    kind = SCORE_FIELD_TYPES[column.kind]
+    if column.kind == "reasons":  # never null in the API: an empty list when there are none
+        return (kind, Field(..., description=column.doc or None))
+    return (kind | None if column.nullable else kind, Field(..., description=column.doc or None))
 
 
 InvoiceScorePublic = create_model(
-    "InvoiceScorePublic",
-    __base__=_ScoreBase,
-    **{f"p_pay_week_{k}": (Probability, ...) for k in range(1, 14)},
-    p_pay_later=(Probability, ...),
-    p_default=(Probability, ...),
-    expected_loss=(float, ...),
-    priority_rank=(int, ...),
-    reasons=(list[str], ...),
+    "InvoiceScorePublic", **{column.name: _score_field(column) for column in SCORE_CONTRACT}
 )
 InvoiceScorePublic.__doc__ = (
-    "One open invoice's scores: P(paid in week k after as_of) for 13 weeks and later, "
-    "P(default), expected loss (base currency), and the reasons behind them."
+    f"One open invoice's scores: P(paid in week k after as_of) for {len(WEEK_COLUMNS)} weeks and later, "
+    "P(default), expected loss (base currency), and the reasons behind them (the columns of `payrisk score`)."
 )
 
 
@@ -63,7 +65,7 @@ class ScoreRequest(BaseModel):
     and promises), merged in memory with the stored history of their customers; or stored open invoices by id or
     customer; or, with neither, the whole stored open book. Nothing is stored."""
 
-    as_of: PlausibleDate | None = Field(None, description="Default: the ledger's last fact date (given rows included).")
+    as_of: AsOfDate | None = Field(None, description="Default: the ledger's last fact date (given rows included).")
     invoice_ids: Annotated[list[Identifier], Field(max_length=MAX_SCORE_INVOICES)] | None = Field(
         None, description="Score these stored invoices (those open at as_of)."
     )
@@ -120,7 +122,7 @@ class ScoreResponse(BaseModel):
 
 
 class ScoringRunCreate(BaseModel):
-    as_of: PlausibleDate | None = Field(None, description="Default: the ledger's last fact date.")
+    as_of: AsOfDate | None = Field(None, description="Default: the ledger's last fact date.")
 
 
 class ScoringRunPublic(BaseModel):
@@ -159,11 +161,10 @@ class CashForecastPublic(BaseModel):
     scoring_run_id: int
     as_of: dt.date
     model_version: str
-    group_by: str | None
+    group_by: ForecastGroup | None
     formula: str
     weeks: list[ForecastWeekPublic]
 
 
-ForecastGroup = Literal["currency", "customer_id"]
 ScoringRunId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 CustomerFilter = Identifier

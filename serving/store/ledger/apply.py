@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from features.ledger.contract import TABLES
+from features.ledger.contract import LOAD_ORDER, TABLES
 from features.ledger.io import ROW_COLUMN
 from serving.store import audit
 from serving.store.base import MONEY_SCALE, RATE_SCALE
@@ -34,7 +34,7 @@ class TableCounts:
     unchanged: int
 
 
-FK_ORDER = ["customers", "fx_rates", "invoices", "adjustments", "payments", "disputes", "promises"]
+FK_ORDER = LOAD_ORDER
 """Parents before children, so foreign keys hold at every statement."""
 
 

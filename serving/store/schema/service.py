@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from serving.store.base import MONEY, Base
 from serving.store.types import UTCDateTime, utcnow
+from training.contract import SCORE_COLUMNS as SCORE_COLUMNS  # re-exported: the columns of `scores` after its key
+from training.contract import WEEK_COLUMNS
 
 ACTIVITY_KINDS = ("call", "email", "note", "promise")
 ROLES = ("collector", "finance", "data_scientist", "admin")
@@ -86,19 +88,8 @@ class Score(Base):
     pay_date_p10: Mapped[dt.date | None] = mapped_column(Date)
     pay_date_p50: Mapped[dt.date | None] = mapped_column(Date)
     pay_date_p90: Mapped[dt.date | None] = mapped_column(Date)
-    p_pay_week_1: Mapped[float] = mapped_column(Float)
-    p_pay_week_2: Mapped[float] = mapped_column(Float)
-    p_pay_week_3: Mapped[float] = mapped_column(Float)
-    p_pay_week_4: Mapped[float] = mapped_column(Float)
-    p_pay_week_5: Mapped[float] = mapped_column(Float)
-    p_pay_week_6: Mapped[float] = mapped_column(Float)
-    p_pay_week_7: Mapped[float] = mapped_column(Float)
-    p_pay_week_8: Mapped[float] = mapped_column(Float)
-    p_pay_week_9: Mapped[float] = mapped_column(Float)
-    p_pay_week_10: Mapped[float] = mapped_column(Float)
-    p_pay_week_11: Mapped[float] = mapped_column(Float)
-    p_pay_week_12: Mapped[float] = mapped_column(Float)
-    p_pay_week_13: Mapped[float] = mapped_column(Float)
+    # p_pay_week_1 .. p_pay_week_13: generated from the scoring contract (the class body's namespace is a dict)
+    locals().update({name: mapped_column(name, Float, nullable=False) for name in WEEK_COLUMNS})
     p_pay_later: Mapped[float] = mapped_column(Float)
     p_default: Mapped[float] = mapped_column(Float)
     expected_loss: Mapped[float] = mapped_column(Float)
@@ -131,7 +122,3 @@ class LedgerState(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-
-
-SCORE_COLUMNS = [c.name for c in Score.__table__.columns if c.name != "scoring_run_id"]
-"""The score columns of the `payrisk score` contract, in table order."""
