@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from serving.settings import Settings
+
 WEEK_COLUMNS = [f"p_pay_week_{k}" for k in range(1, 14)]
 BUCKET_EDGES = (0, 30, 60, 90)
 """Days past due where the aging buckets end: current, 1-30, 31-60, 61-90, 90+."""
@@ -113,4 +115,15 @@ def aging_scores(book: pd.DataFrame) -> pd.DataFrame:
             "largest_past_due": out["past_due_amount"],
             "past_due_x_days": out["past_due_amount"] * out["oldest"],
         }
+    )
+
+
+def weights_from(settings: Settings) -> StakeWeights:
+    """The stake weights configured in serving.settings.Settings (worklist_* fields)."""
+    return StakeWeights(
+        loss=float(settings.worklist_loss_weight),
+        slip_cost=float(settings.worklist_slip_cost),
+        reminder=float(settings.worklist_reminder_weight),
+        reminder_days=int(settings.worklist_reminder_days),
+        current_loss=float(settings.worklist_current_loss_weight),
     )

@@ -22,6 +22,7 @@ import pandas as pd
 from features.ledger.ledger import Ledger, to_date
 from serving.services.kpis import open_book
 from serving.services.stake import AGING_ORDERS, StakeWeights, aging_scores, days_to_next_bucket, invoice_stake
+from serving.services.worklist_order import WorklistPolicy
 
 SLIP_WINDOW_DAYS = 28
 LATE_GRACE_DAYS = 7
@@ -181,3 +182,15 @@ def worklist_summary(table: pd.DataFrame, cut: str = "top_10pct") -> pd.DataFram
     chosen = table[table["cut"] == cut]
     summary = chosen.pivot_table(index="ranking", columns="outcome", values="capture", aggfunc="mean")
     return summary.reindex(index=[r for r in RANKINGS if r in summary.index], columns=list(OUTCOMES))
+
+
+def worklist_backtest(ledger: Ledger, trained: list[tuple[object, object]], policy: WorklistPolicy) -> pd.DataFrame:
+    """evaluate_worklist_cutoff at each (cutoff, bundle trained at that cutoff), e.g. training.backtest's
+    CutoffResult.cutoff and .bundle; the worklist ranked with `policy` (stake weights, collector capacities)."""
+    tables = []
+    for cutoff, bundle in trained:
+        scores = bundle.score(ledger, cutoff, with_reasons=False)  # type: ignore[attr-defined]
+        tables.append(
+            evaluate_worklist_cutoff(ledger, scores, cutoff, policy.weights, policy.capacities, policy.default_capacity)
+        )
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()

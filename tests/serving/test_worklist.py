@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from features.ledger.ledger import Ledger
-from serving.services.worklist import STAKE_FORMULA, build_worklist, flatten
+from serving.services.worklist import STAKE_FORMULA, build_worklist
+from serving.services.worklist_export import flatten
 from tests.ledgers import tiny_tables, write_tables
 
 WEEKS = [f"p_pay_week_{k}" for k in range(1, 14)]
