@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     worklist_slip_cost: float = Field(default=0.5, ge=0)
     """At stake, per base-currency unit of past-due amount expected to move into the next aging bucket: the cost of
     carrying it one bucket further (PAYRISK_WORKLIST_SLIP_COST; dimensionless, base currency per base currency)."""
-    worklist_reminder_weight: float = Field(default=0.1, ge=0)
+    worklist_reminder_weight: float = Field(default=0.2, ge=0)
     """At stake, per base-currency unit of a not-yet-due invoice expected to become past due, when a reminder can still
     reach it (due within worklist_reminder_days) (PAYRISK_WORKLIST_REMINDER_WEIGHT)."""
     worklist_reminder_days: int = Field(default=7, ge=0)

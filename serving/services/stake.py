@@ -37,7 +37,7 @@ class StakeWeights:
     """Per unit of expected loss on a past-due invoice."""
     slip_cost: float = 0.5
     """Cost of one unit of past-due amount moving to the next aging bucket (carrying cost + the higher loss rate)."""
-    reminder: float = 0.1
+    reminder: float = 0.2
     """Per unit of not-yet-due amount expected to become past due, when due within `reminder_days`."""
     reminder_days: int = 7
     """A reminder counts only for invoices due within this many days."""
