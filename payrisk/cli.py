@@ -12,6 +12,7 @@ from payrisk.commands.serve import serve
 from payrisk.commands.simulate import simulate
 from payrisk.commands.store import store_app
 from payrisk.commands.validate import validate
+from payrisk.commands.worklist import worklist
 
 app = typer.Typer(
     help="payrisk: payment timing, default risk and cash forecasts for accounts receivable.",
@@ -23,6 +24,7 @@ app.command("validate")(validate)
 app.command("import")(import_ledger)
 app.command("features")(features)
 app.command("serve")(serve)
+app.command("worklist")(worklist)
 app.add_typer(keys_app, name="keys")
 app.add_typer(store_app, name="store")
 for _command in (train, score, forecast, backtest, promote):

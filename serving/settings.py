@@ -34,6 +34,26 @@ class Settings(BaseSettings):
     """Requests scored at the same time by POST /v1/score (PAYRISK_SCORING_THREADS). The work is CPU-bound Python, so
     more than one only time-slices the GIL: each request gets slower and none finishes sooner."""
 
+    worklist_loss_weight: float = Field(default=1.0, ge=0)
+    """At stake, per base-currency unit of expected loss on a past-due invoice (PAYRISK_WORKLIST_LOSS_WEIGHT)."""
+    worklist_slip_cost: float = Field(default=0.5, ge=0)
+    """At stake, per base-currency unit of past-due amount expected to move into the next aging bucket: the cost of
+    carrying it one bucket further (PAYRISK_WORKLIST_SLIP_COST; dimensionless, base currency per base currency)."""
+    worklist_reminder_weight: float = Field(default=0.2, ge=0)
+    """At stake, per base-currency unit of a not-yet-due invoice expected to become past due, when a reminder can still
+    reach it (due within worklist_reminder_days) (PAYRISK_WORKLIST_REMINDER_WEIGHT)."""
+    worklist_reminder_days: int = Field(default=7, ge=0)
+    """Days before the due date within which a not-yet-due invoice counts (a reminder)."""
+    worklist_current_loss_weight: float = Field(default=0.0, ge=0)
+    """At stake, per base-currency unit of expected loss on a not-yet-due invoice (a call cannot speed it up)."""
+    collector_capacity: int = Field(default=25, ge=1)
+    """Accounts a collector works per day unless overridden (PAYRISK_COLLECTOR_CAPACITY)."""
+    collector_capacities: dict[str, int] = Field(default_factory=dict)
+    """Per-collector overrides of collector_capacity, JSON (PAYRISK_COLLECTOR_CAPACITIES='{"C01": 40}')."""
+    worklist_cooldown_days: int = Field(default=3, ge=0)
+    """Days an account worked (an activity logged) moves down the worklist, unless something changed since: a broken
+    promise, a new dispute, a payment short of a promise (PAYRISK_WORKLIST_COOLDOWN_DAYS)."""
+
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'payrisk.db').resolve()}"
 

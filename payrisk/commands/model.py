@@ -185,6 +185,21 @@ def backtest(
     if not cold.empty:
         print_table(cold, "Cold-start customers (no settled history at the cutoff)")
     console.print(f"cash P10-P90 band coverage: {coverage:.0%} of {13 * len(results)} cutoff-weeks (target ~80%)")
+    # the worklist as it would have been built at each cutoff (serving/ owns the ranking; training/ cannot import it)
+    from serving.services.activity_outcomes import action_rates, activity_outcomes, promise_activities
+    from serving.services.worklist_backtest import worklist_backtest, worklist_summary
+    from serving.services.worklist_order import WorklistPolicy
+
+    policy = WorklistPolicy.from_settings(get_settings())
+    worklist = worklist_backtest(data, [(r.cutoff, r.bundle) for r in results], policy)
+    worklist.to_csv(out / "worklist_backtest.csv", index=False)
+    worklist_tables = {cut: worklist_summary(worklist, cut) for cut in ("top_10pct", "capacity")}
+    print_table(worklist_tables["top_10pct"], "Worklist: share of each outcome in the top 10% of accounts (mean)")
+    print_table(worklist_tables["capacity"], "Worklist: share in each collector's top N at daily capacity (mean)")
+    promises = action_rates(activity_outcomes(promise_activities(data), data), data.customers)
+    promises.to_csv(out / "promise_outcomes.csv", index=False)
+    console.print("Promises to pay (the ledger's), what happened next:")
+    console.print(promises.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if log:
         import mlflow
 
@@ -200,7 +215,13 @@ def backtest(
                     if pd.notna(value):
                         mlflow.log_metric(f"{name}_{metric}", float(value))
             mlflow.log_metric("cash_band_coverage", coverage)
-            for path in [*plots, out / "backtest_table.csv", out / "cash_by_week.csv"]:
+            for cut, summary in worklist_tables.items():
+                for ranking, row in summary.iterrows():
+                    for outcome, value in row.items():
+                        if pd.notna(value):
+                            mlflow.log_metric(f"worklist_{ranking}_{cut}_{outcome}_capture", float(value))
+            artifacts = [out / "backtest_table.csv", out / "cash_by_week.csv", out / "worklist_backtest.csv"]
+            for path in [*plots, *artifacts, out / "promise_outcomes.csv"]:
                 mlflow.log_artifact(str(path))
 
 

@@ -18,15 +18,21 @@ import pandas as pd
 from features.ledger.contract import AMOUNT_TOLERANCE
 from features.ledger.ledger import Ledger, to_date
 from serving.services.kpis import AGING_BUCKETS, open_book
+from serving.services.stake import WEEK_COLUMNS, invoice_stake
+from serving.services.worklist_order import WorklistPolicy, order_accounts
 
-LATER_WEEKS = [f"p_pay_week_{k}" for k in range(5, 14)]
+LATER_WEEKS = WEEK_COLUMNS[4:]
 HIGH_P_DEFAULT = 0.5
 REMINDER_DAYS = 7
 STAKE_FORMULA = (
-    "at stake = sum over the account's open invoices of expected_loss + open_amount_base x (p_pay_later"
-    " + p_pay_week_5 + ... + p_pay_week_13), i.e. expected loss plus the cash not expected in the next 4"
-    " weeks; base currency; probabilities from the latest scoring run (weeks counted from its as-of "
-    "date), scaled to the open amount as of the worklist date; unscored invoices count 0"
+    "at stake = sum over the account's open invoices, in base currency, of: past due: expected_loss x"
+    " PAYRISK_WORKLIST_LOSS_WEIGHT + past-due amount x P(still unsettled when it enters the next aging bucket) x"
+    " PAYRISK_WORKLIST_SLIP_COST; not yet due: only if due within PAYRISK_WORKLIST_REMINDER_DAYS, open amount x"
+    " P(not settled by the due date) x PAYRISK_WORKLIST_REMINDER_WEIGHT (+ expected_loss x"
+    " PAYRISK_WORKLIST_CURRENT_LOSS_WEIGHT). Probabilities from the latest scoring run's weekly distribution"
+    " (uniform within a week, conditional on being open at the worklist date), amounts as of the worklist date;"
+    " unscored invoices count 0. Accounts worked within PAYRISK_WORKLIST_COOLDOWN_DAYS move down unless a promise"
+    " broke or a dispute opened since; each collector's first PAYRISK_COLLECTOR_CAPACITY accounts are today's"
 )
 ACTIONS = ("dispute follow-up", "escalate to agency", "call", "reminder email", "no action")
 
@@ -74,6 +80,8 @@ class Account:
     expected_loss: float
     cash_not_expected_4_weeks: float
     open_amount_base: float
+    past_due_amount_base: float
+    oldest_days_past_due: int
     aging: dict[str, float]
     next_action: str
     next_action_reason: str
@@ -83,6 +91,9 @@ class Account:
     promises: list[OutstandingPromise] = field(default_factory=list)
     last_activity_date: pd.Timestamp | None = None
     last_activity_kind: str | None = None
+    global_rank: int = 0
+    today: bool = False
+    cooling_down: bool = False
 
 
 def build_worklist(
@@ -92,13 +103,16 @@ def build_worklist(
     as_of: object,
     escalate_dpd: int = 120,
     customer_ids: Sequence[str] | None = None,
+    policy: WorklistPolicy | None = None,
 ) -> list[Account]:
-    """The accounts (default: the customers in `scores`) with open invoices at `as_of`, ranked by at-stake amount."""
+    """The accounts (default: the customers in `scores`) with open invoices at `as_of`, by collector, each ranked
+    by at-stake amount with recently worked accounts moved down (see worklist_order); `policy` default: defaults."""
     cutoff = to_date(as_of)
+    policy = policy or WorklistPolicy()
     wanted = set(scores["customer_id"]) if customer_ids is None else set(customer_ids)
     book = open_book(ledger, cutoff)  # the as-of rule is applied by open_book and the filters below
     book = book[book["customer_id"].isin(wanted)]
-    book = _with_scores(book, scores)
+    book = _with_scores(book, scores, cutoff, policy)
     disputes = _by_customer(_open_disputes(ledger, book, cutoff), book)
     promises = _by_customer(_latest_promises(ledger, book, cutoff), book)
     names = dict(zip(ledger.customers["customer_id"], ledger.customers["name"], strict=True))
@@ -113,6 +127,7 @@ def build_worklist(
         cents = {b: 0 for b in AGING_BUCKETS}
         for i in invoices:
             cents[i["bucket"]] += int(i["open_cents"])
+        past_due = [i for i in invoices if i["days_past_due"] > 0]
         accounts.append(
             Account(
                 rank=0,
@@ -123,6 +138,8 @@ def build_worklist(
                 expected_loss=round(sum(i["expected_loss_now"] for i in invoices), 2),
                 cash_not_expected_4_weeks=round(sum(i["cash_later"] for i in invoices), 2),
                 open_amount_base=sum(cents.values()) / 100,
+                past_due_amount_base=sum(int(i["open_cents"]) for i in past_due) / 100,
+                oldest_days_past_due=max((int(i["days_past_due"]) for i in past_due), default=0),
                 aging={b: c / 100 for b, c in cents.items()},
                 next_action=action,
                 next_action_reason=why,
@@ -134,22 +151,22 @@ def build_worklist(
                 last_activity_kind=last.get(customer_id, (None, None))[1],
             )
         )
-    accounts.sort(key=lambda a: (-a.at_stake, a.customer_id))
-    for rank, account in enumerate(accounts, start=1):
-        account.rank = rank
-    return accounts
+    return order_accounts(accounts, cutoff, policy)
 
 
-def _with_scores(book: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+def _with_scores(
+    book: pd.DataFrame, scores: pd.DataFrame, cutoff: pd.Timestamp, policy: WorklistPolicy
+) -> pd.DataFrame:
     columns = [
         "invoice_id",
+        "as_of",
         "open_amount_base",
         "expected_loss",
         "p_default",
         "p_pay_later",
         "expected_pay_date",
         "reasons",
-        *LATER_WEEKS,
+        *WEEK_COLUMNS,
     ]
     scored = scores[columns].rename(columns={"open_amount_base": "scored_base"})
     book = book.merge(scored, on="invoice_id", how="left")
@@ -157,7 +174,9 @@ def _with_scores(book: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     later = book["p_pay_later"] + book[LATER_WEEKS].sum(axis=1, min_count=len(LATER_WEEKS))
     book["expected_loss_now"] = (book["expected_loss"] * ratio).fillna(0.0)
     book["cash_later"] = (book["open_amount_base"] * later).fillna(0.0)
-    book["at_stake"] = book["expected_loss_now"] + book["cash_later"]
+    elapsed = (cutoff - pd.to_datetime(book["as_of"]).fillna(cutoff)).dt.days.clip(lower=0).to_numpy()
+    stake = invoice_stake(book.assign(expected_loss=book["expected_loss_now"]), policy.weights, elapsed)
+    book["at_stake"] = stake["at_stake"].to_numpy()
     book["reasons"] = book["reasons"].fillna("")
     return book
 
@@ -285,64 +304,3 @@ def _invoice(row: dict) -> WorklistInvoice:
         round(float(row["cash_later"]), 2),
         _phrases(row["reasons"]),
     )
-
-
-def flatten(accounts: Sequence[Account]) -> pd.DataFrame:
-    """One row per open invoice, with its account's columns first (the CSV form of a worklist)."""
-    rows = []
-    for a in accounts:
-        account = {
-            "rank": a.rank,
-            "customer_id": a.customer_id,
-            "customer_name": a.customer_name,
-            "collector_id": a.collector_id,
-            "at_stake": a.at_stake,
-            "next_action": a.next_action,
-            "next_action_reason": a.next_action_reason,
-            "top_reasons": "; ".join(a.top_reasons),
-            "open_disputes": "; ".join(d.dispute_id for d in a.open_disputes),
-            "promises": "; ".join(p.promise_id + (" (broken)" if p.broken else "") for p in a.promises),
-        }
-        for i in a.invoices:
-            rows.append(
-                {
-                    **account,
-                    "invoice_id": i.invoice_id,
-                    "open_amount": i.open_amount,
-                    "currency": i.currency,
-                    "open_amount_base": i.open_amount_base,
-                    "due_date": i.due_date.date().isoformat(),
-                    "days_past_due": i.days_past_due,
-                    "p_default": i.p_default,
-                    "expected_pay_date": None
-                    if i.expected_pay_date is None
-                    else i.expected_pay_date.date().isoformat(),
-                    "expected_loss": i.expected_loss,
-                    "reasons": "; ".join(i.reasons),
-                }
-            )
-    return pd.DataFrame(rows, columns=FLAT_COLUMNS)
-
-
-FLAT_COLUMNS = [
-    "rank",
-    "customer_id",
-    "customer_name",
-    "collector_id",
-    "at_stake",
-    "next_action",
-    "next_action_reason",
-    "top_reasons",
-    "open_disputes",
-    "promises",
-    "invoice_id",
-    "open_amount",
-    "currency",
-    "open_amount_base",
-    "due_date",
-    "days_past_due",
-    "p_default",
-    "expected_pay_date",
-    "expected_loss",
-    "reasons",
-]

@@ -69,9 +69,12 @@ def test_worklist_reads_the_latest_scoring_run(client, keys, tiny_loaded, sessio
     assert worklist["scoring_run"]["id"] == run_id and worklist["as_of"] == "2024-03-15"
     (account,) = worklist["accounts"]
     assert (account["customer_id"], account["next_action"]) == ("C2", "dispute follow-up")
-    assert account["at_stake"] == pytest.approx(950.4)
-    assert "p_pay_week_13" in worklist["stake_formula"]
-    assert [i["invoice_id"] for i in account["invoices"]] == ["I4", "I3"]
+    # I3: its expected loss 216 scaled to the 540 still open (108) + slippage; I4 (not yet due) counts 0.
+    # I3 540 open, 15 days past due: 16 days to 31-60, P(unsettled) 1 - (0.4 + 2/7 x 0.2); x slip cost 0.5
+    assert account["at_stake"] == pytest.approx(108 + 540 * (1 - 0.4 - 0.4 / 7) * 0.5, abs=0.01)
+    assert "PAYRISK_WORKLIST_SLIP_COST" in worklist["stake_formula"]
+    assert (account["rank"], account["global_rank"], account["today"]) == (1, 1, True)
+    assert [i["invoice_id"] for i in account["invoices"]] == ["I3", "I4"]  # I4 due in 31 days: nothing at stake
 
 
 def test_worklist_paging_and_csv(client, keys, tiny_loaded, sessions):
@@ -85,7 +88,7 @@ def test_worklist_paging_and_csv(client, keys, tiny_loaded, sessions):
     csv = client.get("/v1/worklists/K2", headers=admin | {"Accept": "text/csv"})
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     flat = pd.read_csv(io.StringIO(csv.text))
-    assert list(flat["invoice_id"]) == ["I4", "I3", "I2"]
+    assert list(flat["invoice_id"]) == ["I3", "I4", "I2"]
     assert list(flat["rank"]) == [1, 1, 2]
 
 

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from features.ledger.ledger import Ledger
-from serving.services.worklist import STAKE_FORMULA, build_worklist, flatten
+from serving.services.worklist import STAKE_FORMULA, build_worklist
+from serving.services.worklist_export import flatten
 from tests.ledgers import tiny_tables, write_tables
 
 WEEKS = [f"p_pay_week_{k}" for k in range(1, 14)]
@@ -61,17 +62,24 @@ def no_activities() -> pd.DataFrame:
 
 def test_accounts_are_ranked_by_what_is_at_stake(tiny, scores):
     accounts = build_worklist(scores, tiny, no_activities(), "2024-03-15")
-    assert [(a.rank, a.customer_id) for a in accounts] == [(1, "C2"), (2, "C1")]
-    c2, c1 = accounts
-    assert c2.at_stake == pytest.approx(216 + 734.40)
+    assert [(a.collector_id, a.rank, a.global_rank, a.customer_id) for a in accounts] == [
+        ("K1", 1, 2, "C1"),
+        ("K2", 1, 1, "C2"),
+    ]
+    c1, c2 = accounts
+    # I3: 540 open, 15 days past due: EL 108 + 540 x P(unsettled in the 16 days to 31-60) x slip cost 0.5;
+    # I4 is due in 31 days: nothing a contact can change yet
+    assert c2.at_stake == pytest.approx(108 + 540 * (1 - 0.4 - 2 / 7 * 0.2) * 0.5, abs=0.01)
     assert c2.expected_loss == pytest.approx(108 + 43.20)
     assert c2.cash_not_expected_4_weeks == pytest.approx(108 + 691.20)
-    assert c1.at_stake == pytest.approx(350.0)
-    assert [i.invoice_id for i in c2.invoices] == ["I4", "I3"]  # by stake within the account
+    # I2: 500 open, 13 days past due: EL 50 + 500 x (1 - 0.2 - 4/7 x 0.1) x 0.5
+    assert c1.at_stake == pytest.approx(50 + 500 * (1 - 0.2 - 4 / 7 * 0.1) * 0.5, abs=0.01)
+    assert (c1.past_due_amount_base, c1.oldest_days_past_due) == (500.0, 13)
+    assert [i.invoice_id for i in c2.invoices] == ["I3", "I4"]  # by stake within the account
     assert c2.aging == {"current": 864.0, "1-30": 540.0, "31-60": 0.0, "61-90": 0.0, "90+": 0.0}
     assert c2.open_amount_base == 1404.0
     assert c2.top_reasons[0] == "open dispute"
-    assert "p_pay_week_5" in STAKE_FORMULA
+    assert "PAYRISK_WORKLIST_SLIP_COST" in STAKE_FORMULA
 
 
 def test_next_actions_follow_the_rules_in_order(tiny, scores):
@@ -121,6 +129,6 @@ def test_unscored_invoices_are_listed_but_count_nothing(tiny, scores):
 def test_flattened_rows_are_one_per_open_invoice(tiny, scores):
     accounts = build_worklist(scores, tiny, no_activities(), "2024-03-15")
     flat = flatten(accounts)
-    assert list(flat["invoice_id"]) == ["I4", "I3", "I2"]
-    assert list(flat["rank"]) == [1, 1, 2]
+    assert list(flat["invoice_id"]) == ["I2", "I3", "I4"]  # by collector (K1, K2), then rank
+    assert list(flat["rank"]) == [1, 1, 1]
     assert flat["open_amount_base"].sum() == pytest.approx(sum(a.open_amount_base for a in accounts))

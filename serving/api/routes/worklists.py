@@ -8,11 +8,13 @@ from typing import Annotated
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 
-from serving.api.deps import CollectorActor, LedgerViewDep, SessionDep
+from serving.api.deps import CollectorActor, LedgerViewDep, SessionDep, SettingsDep
 from serving.api.schemas.common import Identifier, PlausibleDate, decode_cursor, encode_cursor
 from serving.api.schemas.worklists import AccountPublic, ScoringRunRef, WorklistPublic
 from serving.services.ledger_index import restrict
-from serving.services.worklist import STAKE_FORMULA, build_worklist, flatten, next_action
+from serving.services.worklist import STAKE_FORMULA, build_worklist, next_action
+from serving.services.worklist_export import flatten
+from serving.services.worklist_order import WorklistPolicy
 from serving.store.activities import activities_frame
 from serving.store.models import SCORE_COLUMNS
 from serving.store.scores import latest_run, read_scores
@@ -55,6 +57,7 @@ def read_worklist(
     collector_id: Annotated[str, Depends(own_worklist)],
     session: SessionDep,
     view: LedgerViewDep,
+    settings: SettingsDep,
     request: Request,
     as_of: Annotated[
         PlausibleDate | None, Query(description="Default: the scoring run's as-of date, else the ledger's last fact")
@@ -72,7 +75,8 @@ def read_worklist(
     scores = read_scores(session, run.id, customer_ids) if run else pd.DataFrame(columns=SCORE_COLUMNS)
     cutoff = as_of or (run.as_of if run else ledger.known_until.date())
     activities = activities_frame(session, customer_ids)
-    accounts = build_worklist(scores, ledger, activities, cutoff, escalate_dpd, customer_ids=customer_ids)
+    policy = WorklistPolicy.from_settings(settings)
+    accounts = build_worklist(scores, ledger, activities, cutoff, escalate_dpd, customer_ids, policy)
     page = accounts[offset : offset + limit]
     next_cursor = encode_cursor([offset + limit]) if offset + limit < len(accounts) else None
     if CSV in request.headers.get("accept", ""):
@@ -89,6 +93,7 @@ def read_worklist(
         stake_formula=STAKE_FORMULA,
         action_rules=" ".join(next_action.__doc__.split()),
         total_accounts=len(accounts),
+        capacity=policy.capacity(collector_id),
         accounts=[AccountPublic.model_validate(_plain(a)) for a in page],
         next_cursor=next_cursor,
     )

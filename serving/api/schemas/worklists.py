@@ -39,6 +39,13 @@ class PromisePublic(BaseModel):
 
 class AccountPublic(BaseModel):
     rank: int
+    """Position in the collector's list (accounts worked within the cooldown come after the others)."""
+    global_rank: int
+    """Position by at stake over every account the worklist was built from."""
+    today: bool
+    """Within the collector's daily capacity."""
+    cooling_down: bool
+    """Worked within the cooldown days and nothing changed since (moved down)."""
     customer_id: str
     customer_name: str
     collector_id: str
@@ -46,6 +53,8 @@ class AccountPublic(BaseModel):
     expected_loss: float
     cash_not_expected_4_weeks: float
     open_amount_base: float
+    past_due_amount_base: float
+    oldest_days_past_due: int
     aging: dict[str, float]
     next_action: str
     next_action_reason: str
@@ -71,5 +80,7 @@ class WorklistPublic(BaseModel):
     stake_formula: str
     action_rules: str
     total_accounts: int
+    capacity: int
+    """Accounts a day for this collector (PAYRISK_COLLECTOR_CAPACITY / PAYRISK_COLLECTOR_CAPACITIES)."""
     accounts: list[AccountPublic]
     next_cursor: str | None = None
