@@ -12,13 +12,14 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from payrisk.commands.model import _as_of, _bundle, _load, console
+from payrisk.commands.model import _bundle, _load, console
+from payrisk.commands.options import AsOfOption
 from serving.settings import get_settings
 
 
 def worklist(
     ledger: Path = typer.Option(..., "--ledger"),
-    as_of: str = typer.Option(..., "--as-of", help="YYYY-MM-DD, or 'latest'"),
+    as_of: AsOfOption = ...,  # type: ignore[assignment]  # required (typer reads ... as "no default")
     out: Path = typer.Option(..., "--out", help="CSV file, one row per account"),
     model: str | None = typer.Option(None, "--model", help="A bundle path or registry version (default: champion)"),
     escalate_dpd: int = typer.Option(120, "--escalate-dpd", min=1),
@@ -30,7 +31,7 @@ def worklist(
     from serving.store.activities import ACTIVITY_COLUMNS
 
     data = _load(ledger)
-    cutoff = _as_of(data, as_of)
+    cutoff = as_of.resolve(data.known_until)
     scores = _bundle(model).score(data, cutoff, with_reasons=True)
     policy = WorklistPolicy.from_settings(get_settings())
     activities = pd.DataFrame(columns=ACTIVITY_COLUMNS)
