@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import features.days
 from features.build import build_features
 from features.ledger.ledger import Ledger
-from tests.strategies import START, ledgers
+from tests.support.strategies import START, ledgers
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -24,7 +24,7 @@ from serving.store.audit import Actor
 from serving.store.engine import make_engine, make_sessionmaker
 from serving.store.keys import create_key
 from serving.store.migrate import upgrade
-from tests.ledgers import tiny_tables
+from tests.support.ledgers import tiny_tables
 
 POSTGRES_URL = os.environ.get("PAYRISK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 DATABASES = ["sqlite", "postgresql"]
@@ -128,7 +128,7 @@ def headers(keys: dict[str, str], who: str) -> dict[str, str]:
 
 @pytest.fixture
 def tiny_loaded(client, keys) -> dict[str, list[dict]]:
-    """The tiny ledger (tests/ledgers.py) synced through the API in one batch."""
+    """The tiny ledger (tests/support/ledgers.py) synced through the API in one batch."""
     tables = tiny_tables()
     response = client.post("/v1/ledger", json=tables, headers=headers(keys, "admin"))
     assert response.status_code == 200, response.text

@@ -21,8 +21,8 @@ from serving.store.keys import create_key
 from serving.store.ledger.rows import records_frame
 from serving.store.ledger.sync import sync_tables
 from serving.store.migrate import upgrade
-from tests.ledgers import tiny_tables
 from tests.serving.conftest import DATABASES, TEST_ACTOR, _postgres_schema_url
+from tests.support.ledgers import tiny_tables
 
 MODEL_ROUTES = r"^/v1/(score|scoring-runs|forecast|models)"
 EXAMPLES_PER_DATABASE = 50

@@ -7,7 +7,7 @@ import pytest
 
 from features.ledger.ledger import Ledger
 from serving.services.worklist import STAKE_FORMULA, build_worklist, flatten
-from tests.ledgers import tiny_tables, write_tables
+from tests.support.ledgers import tiny_tables, write_tables
 
 WEEKS = [f"p_pay_week_{k}" for k in range(1, 14)]
 

@@ -10,7 +10,7 @@ import pytest
 
 from serving.store.scores import finish_run, start_run
 from tests.serving.conftest import TEST_ACTOR, headers
-from tests.serving.test_worklist import score_row
+from tests.serving.services.test_worklist import score_row
 
 
 def store_scores(sessions) -> int:
