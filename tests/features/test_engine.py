@@ -16,7 +16,7 @@ from features.ledger.ledger import Ledger
 from features.simulator.simulate import simulate, write_ledger
 from features.snapshots import as_of_grid
 from payrisk.commands.features import features
-from tests.features.test_leakage import assert_same_rows
+from tests.support.assertions import assert_same_rows
 from tests.support.ledgers import tiny_tables, write_tables
 
 

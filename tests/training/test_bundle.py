@@ -11,9 +11,8 @@ from features.labels import HORIZON_WEEKS
 from features.ledger.ledger import Ledger
 from features.simulator.simulate import write_ledger
 from payrisk.cli import app
+from tests.support.trained import cut_tables
 from training.bundle import SCORE_COLUMNS, WEEK_COLUMNS
-
-from .conftest import cut_tables
 
 DATE_COLUMNS = ["as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90"]
 TEXT_COLUMNS = ["invoice_id", "customer_id", "currency", "reasons"]

@@ -12,13 +12,12 @@ from sklearn.metrics import roc_auc_score
 from features.labels import HORIZON_WEEKS
 from features.ledger.ledger import Ledger
 from features.weeks import WEEK_FEATURES, expand_weeks
+from tests.support.trained import cut_tables
 from training.baselines import CustomerHistoryBaseline, DueDateBaseline
 from training.metrics import expected_calibration_error
 from training.models import DefaultModel, PlattCalibrator, TimingModel, hazards_to_distribution
 from training.preprocess import Preprocessor, with_extra
 from training.train import _split_by_date
-
-from .conftest import cut_tables
 
 
 def _date(text: str) -> pd.Timestamp:

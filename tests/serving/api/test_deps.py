@@ -19,7 +19,7 @@ from serving.settings import Settings
 from serving.store.engine import make_engine, make_sessionmaker
 from serving.store.keys import create_key
 from serving.store.migrate import upgrade
-from tests.serving.conftest import DATABASES, TEST_ACTOR, _postgres_schema_url
+from tests.support.databases import DATABASES, TEST_ACTOR, database_urls
 
 ROLES = ("collector", "finance", "data_scientist", "admin")
 PUBLIC = {
@@ -77,7 +77,7 @@ def test_every_route_has_a_role_entry():
 @pytest.fixture(scope="module", params=DATABASES)
 def keyed_client(request, tmp_path_factory) -> Iterator[tuple[TestClient, dict[str, str]]]:
     directory = tmp_path_factory.mktemp("auth")
-    urls = iter([f"sqlite:///{directory / 'store.db'}"]) if request.param == "sqlite" else _postgres_schema_url()
+    urls = database_urls(request.param, directory)
     url = next(urls)
     try:
         upgrade(url)
@@ -100,8 +100,7 @@ def keyed_client(request, tmp_path_factory) -> Iterator[tuple[TestClient, dict[s
             client.delete(f"/v1/keys/{entry['id']}", headers={"X-API-Key": keys["admin"]})
             yield client, keys
     finally:
-        for _ in urls:  # drop the PostgreSQL schema
-            pass
+        urls.close()  # drops the PostgreSQL schema
 
 
 def concrete(path: str) -> str:

@@ -17,7 +17,7 @@ from serving.settings import Settings
 from serving.store.engine import make_engine, make_sessionmaker
 from serving.store.keys import create_key
 from serving.store.migrate import upgrade
-from tests.serving.conftest import TEST_ACTOR
+from tests.support.databases import TEST_ACTOR
 from tests.support.ledgers import tiny_tables
 from training import registry
 

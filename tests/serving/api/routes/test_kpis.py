@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from serving.store.scores import finish_run, start_run
-from tests.serving.conftest import TEST_ACTOR, headers
-from tests.serving.services.test_worklist import score_row
+from tests.support.databases import TEST_ACTOR
+from tests.support.http import headers
+from tests.support.scores import score_row
 
 
 def store_scores(sessions) -> int:

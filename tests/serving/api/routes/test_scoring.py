@@ -7,7 +7,7 @@ by `BundleHolder`, which offers the same surface (bundle, info(), refresh()).
 
 from __future__ import annotations
 
-from tests.serving.conftest import headers
+from tests.support.http import headers
 
 
 class BundleHolder:

@@ -16,7 +16,7 @@ from serving.store.ledger.io import load_ledger
 from serving.store.ledger.rows import BatchRejected, records_frame
 from serving.store.ledger.sync import sync_batch, sync_tables
 from serving.store.models import Base
-from tests.serving.conftest import TEST_ACTOR
+from tests.support.databases import TEST_ACTOR
 from tests.support.ledgers import tiny_tables, write_tables
 
 
