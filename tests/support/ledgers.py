@@ -3,6 +3,7 @@ one-customer ledgers of 100.00 USD invoices for the label and week-row cases."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -128,8 +129,8 @@ def after(base: str | pd.Timestamp, days: int) -> str:
 
 def make_ledger(
     invoices: list[tuple[str, str, str]],
-    payments: list[tuple[str, str]] = (),
-    write_offs: list[tuple[str, str]] = (),
+    payments: Sequence[tuple[str, str]] = (),
+    write_offs: Sequence[tuple[str, str]] = (),
     known_until: str | None = None,
     default_days: int = 90,
 ) -> Ledger:

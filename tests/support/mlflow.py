@@ -16,8 +16,8 @@ def reset_mlflow() -> None:
     if "mlflow" in sys.modules:
         import mlflow
 
-        mlflow.set_tracking_uri(None)
-        mlflow.set_registry_uri(None)
+        mlflow.set_tracking_uri(None)  # type: ignore[arg-type]  # None: back to the default
+        mlflow.set_registry_uri(None)  # type: ignore[arg-type]
 
 
 def isolate(patch: pytest.MonkeyPatch, directory: Path) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ from training.train import TrainConfig, TrainingData, fit_bundle, training_data
 
 CUSTOMERS, MONTHS, SEED = 150, 18, 3
 DAYS_BEFORE_END = 35
-SMALL_CONFIG = {"rounds": 40, "window_days": 182, "num_threads": 1}
+SMALL_CONFIG: dict[str, Any] = {"rounds": 40, "window_days": 182, "num_threads": 1}
 """One LightGBM thread: on a 2-core machine shared with other jobs, 2 OpenMP threads were measured 5-8x slower
 than 1 (the threads spin-wait for each other whenever one is descheduled); on these small data 1 thread is as fast."""
 
