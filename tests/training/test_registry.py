@@ -31,6 +31,7 @@ from training.bundle import SCORE_COLUMNS, WEEK_COLUMNS, ScoringBundle
 from training.pipeline import TrainOutcome, train_and_register
 
 PROBABILITIES = [*WEEK_COLUMNS, "p_pay_later", "p_default"]
+pytestmark = [pytest.mark.mlflow, pytest.mark.slow]
 SERVE_START_SECONDS = 60
 
 

@@ -26,6 +26,7 @@ from tests.support.ledgers import tiny_tables
 
 MODEL_ROUTES = r"^/v1/(score|scoring-runs|forecast|models)"
 EXAMPLES_PER_DATABASE = 50
+pytestmark = [pytest.mark.slow]
 
 
 @pytest.fixture(scope="module", params=DATABASES)

@@ -22,6 +22,7 @@ from tests.support.ledgers import tiny_tables
 from training import registry
 
 MODEL = "payment-risk"
+pytestmark = [pytest.mark.mlflow, pytest.mark.slow]
 
 
 @pytest.fixture
