@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
+
+from serving.store.scores import finish_run, start_run
+from tests.support.databases import TEST_ACTOR
 
 WEEKS = [f"p_pay_week_{k}" for k in range(1, 14)]
 
@@ -31,3 +36,17 @@ def score_row(invoice_id, customer_id, open_base, p_default, first_four, next_ni
     row.update({w: first_four for w in WEEKS[:4]})
     row.update({w: next_nine for w in WEEKS[4:]})
     return row
+
+
+def store_scores(sessions) -> int:
+    """A finished scoring run as of 2024-03-15 over the open invoices of the tiny ledger (I2, I3, I4); its id."""
+    scores = pd.DataFrame(
+        [
+            score_row("I2", "C1", 500.0, 0.1, 0.1, 0.05, 0.15, "13 days past due"),
+            score_row("I3", "C2", 1080.0, 0.2, 0.2, 0.0, 0.2, "open dispute"),
+            score_row("I4", "C2", 864.0, 0.05, 0.05, 0.08, 0.08, "open dispute"),
+        ]
+    )
+    with sessions() as session:
+        run = start_run(session, dt.date(2024, 3, 15), "test-model-1", "fingerprint", TEST_ACTOR)
+        return finish_run(session, run, scores, TEST_ACTOR).id
