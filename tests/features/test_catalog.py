@@ -17,7 +17,7 @@ from features.catalog import (
 )
 from features.ledger.ledger import Ledger
 from features.weeks import WEEK_FEATURES, expand_weeks
-from tests.ledgers import tiny_tables
+from tests.support.ledgers import tiny_tables
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "features.md"
 

@@ -15,7 +15,7 @@ from features.ledger import contract
 from features.ledger.contract import DATE_COLUMNS, DATE_DTYPE, LOAD_ORDER, TABLE_ORDER, TABLES, dependency_order
 from features.ledger.ledger import Ledger
 from features.snapshots import normalise_as_of
-from tests.ledgers import tiny_tables
+from tests.support.ledgers import tiny_tables
 
 T = pd.Timestamp("2024-03-15")
 

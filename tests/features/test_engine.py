@@ -16,8 +16,8 @@ from features.ledger.ledger import Ledger
 from features.simulator.simulate import simulate, write_ledger
 from features.snapshots import as_of_grid
 from payrisk.commands.features import features
-from tests.features.test_leakage import assert_same_rows
-from tests.ledgers import tiny_tables, write_tables
+from tests.support.assertions import assert_same_rows
+from tests.support.ledgers import tiny_tables, write_tables
 
 
 @pytest.fixture(scope="module")

@@ -9,91 +9,13 @@ import pytest
 from features.build import build_features
 from features.labels import HORIZON_WEEKS, LATER, build_labels, week_of
 from features.ledger.ledger import Ledger
-
-T = pd.Timestamp("2024-03-01")
-ISSUED, DUE = "2024-02-01", "2024-03-02"
-
-
-def text(day: pd.Timestamp) -> str:
-    return day.strftime("%Y-%m-%d")
-
-
-def after(base: str | pd.Timestamp, days: int) -> str:
-    return text(pd.Timestamp(base) + pd.Timedelta(days=days))
-
-
-def make_ledger(
-    invoices: list[tuple[str, str, str]],
-    payments: list[tuple[str, str]] = (),
-    write_offs: list[tuple[str, str]] = (),
-    known_until: str | None = None,
-    default_days: int = 90,
-) -> Ledger:
-    """invoices (id, invoice date, due date), each 100.00 USD for one customer; payments and write-offs of the
-    whole amount (invoice id, date)."""
-    tables = {
-        "customers": pd.DataFrame([{"customer_id": "C1"}]),
-        "invoices": pd.DataFrame(
-            [
-                {
-                    "invoice_id": i,
-                    "customer_id": "C1",
-                    "invoice_date": issued,
-                    "due_date": due,
-                    "amount": "100.00",
-                    "currency": "USD",
-                }
-                for i, issued, due in invoices
-            ]
-        ),
-        "payments": pd.DataFrame(
-            [
-                {"payment_id": f"P{k}", "invoice_id": i, "payment_date": d, "amount": "100.00"}
-                for k, (i, d) in enumerate(payments)
-            ],
-            columns=["payment_id", "invoice_id", "payment_date", "amount"],
-        ),
-        "adjustments": pd.DataFrame(
-            [
-                {"adjustment_id": f"W{k}", "invoice_id": i, "date": d, "amount": "100.00", "kind": "write_off"}
-                for k, (i, d) in enumerate(write_offs)
-            ],
-            columns=["adjustment_id", "invoice_id", "date", "amount", "kind"],
-        ),
-    }
-    return Ledger.from_tables(tables, known_until=known_until, default_days=default_days)
+from tests.support.ledgers import DUE, ISSUED, SETTLED_AFTER, T, after, make_ledger, week_ledger
 
 
 def labels_at(ledger: Ledger, as_of) -> pd.DataFrame:
     """Labels of the snapshot rows (the invoices open at the end of each as-of day), keyed by invoice id."""
     labels = build_labels(ledger, build_features(ledger, as_of))
     return labels.set_index("invoice_id")
-
-
-# --------------------------------------------------------------------------- week classes
-# settled this many days after T -> week class: days 1-7 are week 1, 8-14 week 2, ..., 85-91 week 13, later 14
-SETTLED_AFTER = {
-    "S1": (1, 1),
-    "S7": (7, 1),
-    "S8": (8, 2),
-    "S14": (14, 2),
-    "S15": (15, 3),
-    "S84": (84, 12),
-    "S85": (85, 13),
-    "S91": (91, 13),
-    "S92": (92, LATER),
-    "S150": (150, LATER),
-}
-
-
-def week_ledger(known_days_after_t: int = 200) -> Ledger:
-    ids = [*SETTLED_AFTER, "NEVER", "WROTE_OFF"]
-    return make_ledger(
-        [(i, ISSUED, DUE) for i in ids],
-        payments=[(i, after(T, d)) for i, (d, _) in SETTLED_AFTER.items()],
-        write_offs=[("WROTE_OFF", after(T, 10))],
-        known_until=after(T, known_days_after_t),
-    )
 
 
 def test_week_boundaries():

@@ -11,21 +11,10 @@ from hypothesis import strategies as st
 import features.days
 from features.build import build_features
 from features.ledger.ledger import Ledger
-from tests.strategies import START, ledgers
+from tests.support.assertions import assert_same_rows
+from tests.support.strategies import START, ledgers
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def assert_same_rows(left: pd.DataFrame, right: pd.DataFrame) -> None:
-    """Equal rows and columns; floats equal to 1e-9 (cumulative sums may differ in the last bits)."""
-    assert list(left.columns) == list(right.columns)
-    assert left[["invoice_id", "as_of"]].equals(right[["invoice_id", "as_of"]]), "different snapshot rows"
-    for column in left.columns:
-        a, b = left[column].to_numpy(), right[column].to_numpy()
-        if np.issubdtype(a.dtype, np.floating):
-            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=column)
-        else:
-            assert (a == b).all(), column
 
 
 def rows_at(ledger: Ledger, as_of: pd.Timestamp) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from features.build import build_features
 from features.labels import HORIZON_WEEKS, LATER, build_labels
 from features.ledger.ledger import Ledger
 from features.weeks import WEEK_FEATURES, expand_weeks
-from tests.features.test_labels import SETTLED_AFTER, T, after, make_ledger, week_ledger
+from tests.support.ledgers import SETTLED_AFTER, T, after, make_ledger, week_ledger
 
 
 def expanded(snapshots: pd.DataFrame, labels: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from payrisk.commands.serve import serve
 from serving.app import create_app
 from serving.settings import Settings
 from serving.store.models import ApiKey, AuditEntry
-from tests.serving.conftest import headers
+from tests.support.http import headers
 
 REPO = Path(__file__).resolve().parents[2]
 

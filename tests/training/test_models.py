@@ -12,13 +12,12 @@ from sklearn.metrics import roc_auc_score
 from features.labels import HORIZON_WEEKS
 from features.ledger.ledger import Ledger
 from features.weeks import WEEK_FEATURES, expand_weeks
+from tests.support.trained import cut_tables
 from training.baselines import CustomerHistoryBaseline, DueDateBaseline
 from training.estimator import later_slice
 from training.metrics import expected_calibration_error
 from training.models import DefaultModel, PlattCalibrator, TimingModel, hazards_to_distribution
 from training.preprocess import Preprocessor, with_extra
-
-from .conftest import cut_tables
 
 
 def _date(text: str) -> pd.Timestamp:
@@ -41,9 +40,32 @@ def test_timing_calibration_slice_is_strictly_later_than_training_slice(trained)
     position, weeks, _ = expand_weeks(rows[later], labels[later])
     expected = with_extra(trained.bundle.preprocessor.transform(rows[later]), position, weeks[WEEK_FEATURES])
     np.testing.assert_array_equal(timing_call["x_valid"], expected)
-    # ... and learned only from the earlier slice: every training week row is one of the earlier slice's
-    assert len(timing_call["x"]) <= len(expand_weeks(rows[~later], labels[~later])[0])
-    assert trained.calls[0]["x"].shape[1] == len(trained.bundle.timing.feature_names_)
+    # ... and learned only from the earlier slice: its week rows, in order, with every event row kept and the
+    # rows without an event subsampled at the configured rate (none from the later slice)
+    position, weeks, event = expand_weeks(rows[~later], labels[~later])
+    earlier = with_extra(trained.bundle.preprocessor.transform(rows[~later]), position, weeks[WEEK_FEATURES])
+    kept = _subsequence_mask(timing_call["x"], earlier)
+    np.testing.assert_array_equal(timing_call["y"], event[kept])
+    assert kept[event > 0].all(), "an event week row of the training slice was not trained on"
+    assert abs(kept[event == 0].mean() - trained.config.timing_negative_rate) < 0.02
+    assert timing_call["x"].shape[1] == len(trained.bundle.timing.feature_names_)
+
+
+def _subsequence_mask(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """Which rows of `whole` `part` consists of, in order (fails if `part` is not a subsequence of `whole`'s rows)."""
+    assert part.shape[1] == whole.shape[1] and len(part) <= len(whole)
+    as_bytes = [
+        np.ascontiguousarray(a).view(np.dtype((np.void, a.dtype.itemsize * a.shape[1]))).ravel() for a in (part, whole)
+    ]
+    mask = np.zeros(len(whole), dtype=bool)
+    j = 0
+    for row in as_bytes[0]:
+        while j < len(whole) and as_bytes[1][j] != row:
+            j += 1
+        assert j < len(whole), "a training week row is not a week row of the earlier slice (in order)"
+        mask[j] = True
+        j += 1
+    return mask
 
 
 def test_default_model_saw_only_complete_windows_and_is_calibrated_later(trained):

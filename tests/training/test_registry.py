@@ -25,13 +25,13 @@ import pytest
 from typer.testing import CliRunner
 
 from payrisk.cli import app
+from tests.support.mlflow import MODEL_NAME, isolate, reset_mlflow
 from training import pipeline, registry
 from training.bundle import SCORE_COLUMNS, WEEK_COLUMNS, ScoringBundle
 from training.pipeline import TrainOutcome, train_and_register
 
-from .conftest import MODEL_NAME, isolate, reset_mlflow
-
 PROBABILITIES = [*WEEK_COLUMNS, "p_pay_later", "p_default"]
+pytestmark = [pytest.mark.mlflow, pytest.mark.slow]
 SERVE_START_SECONDS = 60
 
 

@@ -8,7 +8,7 @@ import pytest
 from features.ledger.ledger import Ledger
 from serving.services.activity_outcomes import action_rates, activity_outcomes, promise_activities
 from serving.services.worklist_backtest import capacity_accounts, capture, capture_table, invoice_outcomes, top_accounts
-from tests.ledgers import tiny_tables, write_tables
+from tests.support.ledgers import tiny_tables, write_tables
 
 
 @pytest.fixture(scope="module")

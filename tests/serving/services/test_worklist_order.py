@@ -10,7 +10,7 @@ from serving.services.stake import WEEK_COLUMNS
 from serving.services.worklist import Account, build_worklist
 from serving.services.worklist_order import WorklistPolicy, order_accounts
 from serving.settings import Settings
-from tests.ledgers import tiny_tables, write_tables
+from tests.support.ledgers import tiny_tables, write_tables
 
 
 def account(customer_id: str, collector_id: str, at_stake: float) -> Account:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.serving.conftest import headers
+from tests.support.http import headers
 
 
 def test_collector_records_and_lists_own_activities(client, keys, tiny_loaded):

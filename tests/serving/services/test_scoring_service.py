@@ -17,11 +17,12 @@ from serving.settings import Settings
 from serving.store.engine import make_engine, make_sessionmaker
 from serving.store.keys import create_key
 from serving.store.migrate import upgrade
-from tests.ledgers import tiny_tables
-from tests.serving.conftest import TEST_ACTOR
+from tests.support.databases import TEST_ACTOR
+from tests.support.ledgers import tiny_tables
 from training import registry
 
 MODEL = "payment-risk"
+pytestmark = [pytest.mark.mlflow, pytest.mark.slow]
 
 
 @pytest.fixture

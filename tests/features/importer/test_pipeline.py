@@ -16,7 +16,7 @@ from features.importer.parse import SourceDataError, parse_amounts, parse_dates,
 from features.importer.pipeline import import_exports
 from payrisk.commands.import_ import import_ledger
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 MAPPINGS = ROOT / "examples" / "mappings"
 EXPORTS = ROOT / "examples" / "exports"
 EXAMPLES = {"netsuite": "netsuite", "sap_fbl5n": "sap_fbl5n", "generic_open_items": "generic"}

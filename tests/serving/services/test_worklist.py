@@ -8,33 +8,8 @@ import pytest
 from features.ledger.ledger import Ledger
 from serving.services.worklist import STAKE_FORMULA, build_worklist
 from serving.services.worklist_export import flatten
-from tests.ledgers import tiny_tables, write_tables
-
-WEEKS = [f"p_pay_week_{k}" for k in range(1, 14)]
-
-
-def score_row(invoice_id, customer_id, open_base, p_default, first_four, next_nine, later, reasons="") -> dict:
-    row = {
-        "invoice_id": invoice_id,
-        "customer_id": customer_id,
-        "as_of": pd.Timestamp("2024-03-15"),
-        "open_amount": open_base,
-        "currency": "USD",
-        "open_amount_base": open_base,
-        "days_past_due": 0,
-        "expected_pay_date": pd.Timestamp("2024-04-01"),
-        "pay_date_p10": pd.NaT,
-        "pay_date_p50": pd.NaT,
-        "pay_date_p90": pd.NaT,
-        "p_pay_later": later,
-        "p_default": p_default,
-        "expected_loss": round(open_base * p_default, 2),
-        "priority_rank": 0,
-        "reasons": reasons,
-    }
-    row.update({w: first_four for w in WEEKS[:4]})
-    row.update({w: next_nine for w in WEEKS[4:]})
-    return row
+from tests.support.ledgers import tiny_tables, write_tables
+from tests.support.scores import score_row
 
 
 @pytest.fixture(scope="module")

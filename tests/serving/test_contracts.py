@@ -16,8 +16,8 @@ from serving.services.provision import MatrixRow
 from serving.services.worklist import Account, OpenDispute, OutstandingPromise, WorklistInvoice
 from serving.store.engine import make_engine
 from serving.store.models import Score
-from tests.serving.conftest import headers
-from tests.serving.test_api_scoring import BundleHolder
+from tests.support.http import headers
+from tests.support.models import BundleHolder
 from training.contract import SCORE_COLUMNS, SCORE_CONTRACT, ForecastGroup
 
 

@@ -12,7 +12,7 @@ from serving.store.audit import record
 from serving.store.engine import make_engine
 from serving.store.migrate import current_revision, head_revision, upgrade
 from serving.store.models import Base
-from tests.serving.conftest import TEST_ACTOR
+from tests.support.databases import TEST_ACTOR
 
 
 def test_migrations_create_exactly_the_models_schema(store_url):

@@ -17,7 +17,7 @@ from features.errors import LedgerError
 from features.ledger.contract import VISIBLE_FROM
 from features.ledger.io import ROW_COLUMN
 from features.ledger.ledger import Ledger
-from tests.ledgers import tiny_tables
+from tests.support.ledgers import tiny_tables
 
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 START = pd.Timestamp("2024-01-01")

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from payrisk.commands.store import store_app
 from serving.store.engine import make_engine, make_sessionmaker
 from serving.store.models import AuditEntry, Invoice, Payment, Score, ScoringRun
-from tests.ledgers import tiny_tables, write_tables
+from tests.support.ledgers import tiny_tables, write_tables
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from serving.store.ledger.io import load_ledger
 from serving.store.ledger.rows import BatchRejected, records_frame
 from serving.store.ledger.sync import sync_batch, sync_tables
 from serving.store.models import Base
-from tests.ledgers import tiny_tables, write_tables
-from tests.serving.conftest import TEST_ACTOR
+from tests.support.databases import TEST_ACTOR
+from tests.support.ledgers import tiny_tables, write_tables
 
 
 def load_tiny(sessions) -> dict[str, list[dict]]:

@@ -1,25 +1,13 @@
 """Scoring routes with a real (small) trained ScoringBundle: runs are stored and feed worklists and KPIs.
 
-serving.services.scoring_service.ModelHolder (the lead's) loads the champion from the registry; here a trained bundle
-is held
-by `BundleHolder`, which offers the same surface (bundle, info(), refresh()).
+serving.services.scoring_service.ModelHolder loads the champion from the registry; here a trained bundle is held by
+`tests.support.models.BundleHolder`, which offers the same surface (bundle, info(), refresh()).
 """
 
 from __future__ import annotations
 
-from tests.serving.conftest import headers
-
-
-class BundleHolder:
-    def __init__(self, bundle) -> None:
-        self.bundle = bundle
-        self.refreshed = 0
-
-    def info(self) -> dict:
-        return {"version": self.bundle.version, "meta": dict(self.bundle.meta)}
-
-    def refresh(self) -> None:
-        self.refreshed += 1
+from tests.support.http import headers
+from tests.support.models import BundleHolder
 
 
 def test_scoring_run_is_stored_and_feeds_worklists_and_kpis(client, keys, tiny_loaded, bundle):

@@ -16,7 +16,7 @@ from features.errors import LedgerError
 from features.ledger.io import ROW_COLUMN
 from features.ledger.ledger import Ledger
 from features.ledger.validate import ORDER, ValidationReport, validate_dir
-from tests.ledgers import tiny_tables, write_tables
+from tests.support.ledgers import tiny_tables, write_tables
 
 TODAY = pd.Timestamp("2025-06-01")  # dates are plausible up to TODAY + 2 years
 Tables = dict[str, list[dict]]

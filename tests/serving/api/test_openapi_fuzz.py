@@ -21,17 +21,18 @@ from serving.store.keys import create_key
 from serving.store.ledger.rows import records_frame
 from serving.store.ledger.sync import sync_tables
 from serving.store.migrate import upgrade
-from tests.ledgers import tiny_tables
-from tests.serving.conftest import DATABASES, TEST_ACTOR, _postgres_schema_url
+from tests.support.databases import DATABASES, TEST_ACTOR, database_urls
+from tests.support.ledgers import tiny_tables
 
 MODEL_ROUTES = r"^/v1/(score|scoring-runs|forecast|models)"
 EXAMPLES_PER_DATABASE = 50
+pytestmark = [pytest.mark.slow]
 
 
 @pytest.fixture(scope="module", params=DATABASES)
 def fuzz_target(request, tmp_path_factory) -> Iterator[tuple[object, str]]:
     directory = tmp_path_factory.mktemp("fuzz")
-    urls = iter([f"sqlite:///{directory / 'store.db'}"]) if request.param == "sqlite" else _postgres_schema_url()
+    urls = database_urls(request.param, directory)
     url = next(urls)
     upgrade(url)
     engine = make_engine(url)
@@ -48,8 +49,7 @@ def fuzz_target(request, tmp_path_factory) -> Iterator[tuple[object, str]]:
         yield app, admin
     finally:
         shutdown_lifespans()  # schemathesis ran the app's lifespan; end it (disposes the engine)
-        for _ in urls:  # drop the PostgreSQL schema
-            pass
+        urls.close()  # drops the PostgreSQL schema
 
 
 def test_no_server_error_on_generated_requests(fuzz_target):

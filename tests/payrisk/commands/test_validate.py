@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from payrisk.cli import app
-from tests.ledgers import tiny_tables, write_tables
+from tests.support.ledgers import tiny_tables, write_tables
 
 runner = CliRunner()
 PAYRISK = Path(sys.executable).parent / "payrisk"

@@ -6,7 +6,7 @@ from features.errors import Problem
 from features.ledger.io import ROW_COLUMN
 from features.ledger.validate import validate_tables
 from serving.store.ledger.rows import records_frame
-from tests.serving.conftest import headers
+from tests.support.http import headers
 
 CUSTOMER = {
     "customer_id": "C9",

@@ -11,9 +11,9 @@ from features.labels import HORIZON_WEEKS
 from features.ledger.ledger import Ledger
 from features.simulator.simulate import write_ledger
 from payrisk.cli import app
+from tests.support.trained import cut_tables
 from training.bundle import SCORE_COLUMNS, WEEK_COLUMNS
-
-from .conftest import cut_tables
+from training.explain import NOT_A_REASON, _phrase_for
 
 DATE_COLUMNS = ["as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90"]
 TEXT_COLUMNS = ["invoice_id", "customer_id", "currency", "reasons"]
@@ -102,6 +102,35 @@ def test_reasons_for_high_risk_rows(scores):
     assert (high["reasons"].str.len() > 0).all()
     top = scores.nsmallest(20, "priority_rank")
     assert (top["reasons"].str.len() > 0).all()
+
+
+def test_reasons_are_what_raised_the_risk_of_hand_picked_rows(trained, scores, feature_rows):
+    """The riskiest invoices, the largest expected loss and an invoice in dispute: each reason is the phrase of a
+    feature that raised that invoice's default risk (LightGBM's contributions), filled with the invoice's own values,
+    largest contribution first; features that lowered it or mean nothing to a collector are never reasons."""
+    by_invoice = scores.set_index("invoice_id")
+    picked = [*scores.nlargest(3, "p_default")["invoice_id"], scores.nlargest(1, "expected_loss")["invoice_id"].iloc[0]]
+    picked.append(feature_rows.loc[feature_rows["dispute_open"] > 0, "invoice_id"].iloc[0])
+    rows = feature_rows.set_index("invoice_id").loc[picked].reset_index()
+    contributions = trained.bundle.default.contributions(rows)
+    names = trained.bundle.default.feature_names_
+    for i, invoice in enumerate(picked):
+        text = by_invoice.loc[invoice, "reasons"]
+        phrases = text.split("; ")
+        assert text and len(phrases) <= 3 and "_" not in text, (invoice, text)
+        raised: dict[str, float] = {}  # phrase -> the largest contribution of a feature that reads as it
+        for j in np.argsort(-contributions[i]):
+            if contributions[i, j] <= 0:
+                break
+            if names[j] in NOT_A_REASON:
+                continue
+            columns, phrase = _phrase_for(names[j])
+            values = [rows.loc[i, c] for c in columns]
+            if not any(isinstance(v, float) and np.isnan(v) for v in values) and (said := phrase(*values)):
+                raised.setdefault(said, contributions[i, j])
+        assert set(phrases) <= set(raised), (invoice, phrases, sorted(raised, key=raised.get, reverse=True)[:5])
+        strengths = [raised[p] for p in phrases]
+        assert strengths == sorted(strengths, reverse=True), (invoice, phrases)
 
 
 # ----------------------------------------------------------------------------------------------- the as-of rule

@@ -11,7 +11,7 @@ from features.ledger.ledger import Ledger
 from features.simulator.simulate import simulate, write_ledger
 from serving.services.scoring_service import ModelHolder
 from serving.store.models import LEDGER_MODELS, AuditEntry, LedgerState, Score, ScoringRun
-from tests.serving.conftest import headers
+from tests.support.http import headers
 
 CHILDREN = ("payments", "adjustments", "disputes", "promises")
 SCORE_VALUES = [

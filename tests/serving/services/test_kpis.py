@@ -1,4 +1,4 @@
-"""KPIs against hand-computed numbers (the tiny ledger of tests/ledgers.py; DOMAIN.md's countback example)."""
+"""KPIs against hand-computed numbers (the tiny ledger of tests/support/ledgers.py; DOMAIN.md's countback example)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from serving.services.kpis import (
     weighted_average_days_late,
 )
 from serving.services.provision import month_ends, provision_matrix
-from tests.ledgers import tiny_tables, write_tables
+from tests.support.ledgers import tiny_tables, write_tables
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,48 @@
+"""Worklists over HTTP: a collector's accounts ranked from the latest stored scoring run."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+
+from tests.support.http import headers
+from tests.support.scores import store_scores
+
+
+def test_worklist_reads_the_latest_scoring_run(client, keys, tiny_loaded, sessions):
+    run_id = store_scores(sessions)
+    response = client.get("/v1/worklists/K2", headers=headers(keys, "collector_k2"))
+    assert response.status_code == 200, response.text
+    worklist = response.json()
+    assert worklist["scoring_run"]["id"] == run_id and worklist["as_of"] == "2024-03-15"
+    (account,) = worklist["accounts"]
+    assert (account["customer_id"], account["next_action"]) == ("C2", "dispute follow-up")
+    # I3: its expected loss 216 scaled to the 540 still open (108) + slippage; I4 (not yet due) counts 0.
+    # I3 540 open, 15 days past due: 16 days to 31-60, P(unsettled) 1 - (0.4 + 2/7 x 0.2); x slip cost 0.5
+    assert account["at_stake"] == pytest.approx(108 + 540 * (1 - 0.4 - 0.4 / 7) * 0.5, abs=0.01)
+    assert "PAYRISK_WORKLIST_SLIP_COST" in worklist["stake_formula"]
+    assert (account["rank"], account["global_rank"], account["today"]) == (1, 1, True)
+    assert [i["invoice_id"] for i in account["invoices"]] == ["I3", "I4"]  # I4 due in 31 days: nothing at stake
+
+
+def test_worklist_paging_and_csv(client, keys, tiny_loaded, sessions):
+    store_scores(sessions)
+    admin = headers(keys, "admin")
+    client.post("/v1/ledger/customers", json=[{"customer_id": "C1", "collector_id": "K2"}], headers=admin)
+    page1 = client.get("/v1/worklists/K2", params={"limit": 1}, headers=admin).json()
+    page2 = client.get("/v1/worklists/K2", params={"limit": 1, "cursor": page1["next_cursor"]}, headers=admin).json()
+    assert [a["customer_id"] for a in page1["accounts"] + page2["accounts"]] == ["C2", "C1"]
+    assert page2["next_cursor"] is None and page1["total_accounts"] == 2
+    csv = client.get("/v1/worklists/K2", headers=admin | {"Accept": "text/csv"})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    flat = pd.read_csv(io.StringIO(csv.text))
+    assert list(flat["invoice_id"]) == ["I3", "I4", "I2"]
+    assert list(flat["rank"]) == [1, 1, 2]
+
+
+def test_collectors_see_only_their_own_worklist(client, keys, tiny_loaded):
+    assert client.get("/v1/worklists/K2", headers=headers(keys, "collector")).status_code == 403
+    mine = client.get("/v1/worklists/K1", headers=headers(keys, "collector"))
+    assert mine.status_code == 200 and mine.json()["scoring_run"] is None
