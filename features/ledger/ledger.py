@@ -35,7 +35,8 @@ class Ledger:
     tables: dict[str, pd.DataFrame]
     base_currency: str = "USD"
     default_days: int = DEFAULT_HORIZON_DAYS
-    known_until: pd.Timestamp | None = field(default=None)
+    known_until: pd.Timestamp = field(kw_only=True)
+    """The end of the day up to which the tables are complete: outcomes after it are unknown (censored)."""
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -67,8 +68,7 @@ class Ledger:
             tables[name] = typed
         if problems:
             raise LedgerError("the ledger tables do not fit the contract", problems)
-        ledger = cls(tables, base_currency=base_currency, default_days=default_days)
-        end = to_date(known_until) if known_until is not None else ledger.last_fact_date()
+        end = to_date(known_until) if known_until is not None else last_fact_date(tables)
         return cls(tables, base_currency=base_currency, default_days=default_days, known_until=end)
 
     @classmethod
@@ -90,8 +90,7 @@ class Ledger:
                 f"'payrisk validate {directory}' for the full report",
                 report.errors,
             )
-        ledger = cls(report.tables, base_currency=base_currency, default_days=default_days)
-        end = to_date(known_until) if known_until is not None else ledger.last_fact_date()
+        end = to_date(known_until) if known_until is not None else last_fact_date(report.tables)
         return cls(report.tables, base_currency=base_currency, default_days=default_days, known_until=end)
 
     # ----------------------------------------------------------------- tables
@@ -125,16 +124,7 @@ class Ledger:
 
     def last_fact_date(self) -> pd.Timestamp:
         """The latest date of any fact in the ledger (the natural 'known until' of an export)."""
-        dates = [self.invoices["invoice_date"].max()]
-        for name, column in VISIBLE_FROM.items():
-            if len(self.tables[name]):
-                dates.append(self.tables[name][column].max())
-        if len(self.disputes):
-            dates.append(self.disputes["resolved_date"].max())
-        dates = [d for d in dates if pd.notna(d)]
-        if not dates:
-            raise LedgerError("the ledger has no dated facts (no invoices)")
-        return to_date(max(dates))
+        return last_fact_date(self.tables)
 
     # ----------------------------------------------------------------- the as-of rule
     def as_of(self, as_of: object) -> Ledger:
@@ -145,12 +135,8 @@ class Ledger:
         dropped too. Customers (master data without dates) are kept whole.
         """
         cutoff = to_date(as_of)
-        cutoff_known = self.known_until if self.known_until is not None and cutoff > self.known_until else cutoff
-        if (
-            len(self.invoices)
-            and (self.known_until is None or cutoff >= self.known_until)
-            and cutoff >= self.last_fact_date()
-        ):
+        cutoff_known = min(cutoff, self.known_until)
+        if len(self.invoices) and cutoff >= self.known_until and cutoff >= self.last_fact_date():
             return self  # nothing is dated after the cutoff: the same facts (and the cached settlement)
         tables = dict(self.tables)
         invoices = self.invoices[self.invoices["invoice_date"] <= cutoff]
@@ -323,3 +309,17 @@ def settlement_status(
     else:
         status["is_default"] = status["default_date"].notna()
     return status
+
+
+def last_fact_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
+    """The latest date of any fact in the ledger (the natural 'known until' of an export)."""
+    dates = [tables["invoices"]["invoice_date"].max()]
+    for name, column in VISIBLE_FROM.items():
+        if len(tables[name]):
+            dates.append(tables[name][column].max())
+    if len(tables["disputes"]):
+        dates.append(tables["disputes"]["resolved_date"].max())
+    dates = [d for d in dates if pd.notna(d)]
+    if not dates:
+        raise LedgerError("the ledger has no dated facts (no invoices)")
+    return to_date(max(dates))

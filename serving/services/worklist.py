@@ -7,7 +7,6 @@ from the scores, whose weeks count from the run's as-of date.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -277,11 +276,11 @@ def _last_activities(activities: pd.DataFrame, cutoff: pd.Timestamp) -> dict[str
 
 def _top_reasons(invoices: Sequence[dict], top: int = 3) -> list[str]:
     """The reason phrases carrying the most at-stake amount over the account's invoices."""
-    weight: Counter[str] = Counter()
+    weight: dict[str, float] = {}
     for invoice in invoices:
         for phrase in _phrases(invoice["reasons"]):
-            weight[phrase] += float(invoice["at_stake"]) + 1e-9
-    return [phrase for phrase, _ in weight.most_common(top)]
+            weight[phrase] = weight.get(phrase, 0.0) + float(invoice["at_stake"]) + 1e-9
+    return sorted(weight, key=lambda phrase: -weight[phrase])[:top]
 
 
 def _phrases(reasons: object) -> list[str]:

@@ -135,8 +135,8 @@ def _check(session: Session, new: NewActivity, base_currency: str) -> None:
         )
     if problems:
         raise ActivityRejected(problems)
-    if new.kind == "promise":
-        row = {
+    if new.kind == "promise" and new.promised_date is not None:  # without one, the problems above reject it
+        row: dict[str, object] = {
             "promise_id": f"{ACTIVITY_PROMISE_PREFIX}new",
             "invoice_id": new.invoice_id,
             "created_date": new.date.isoformat(),
@@ -151,7 +151,7 @@ def _check(session: Session, new: NewActivity, base_currency: str) -> None:
             fields = {"created_date": "date"}  # the promise row's columns, named as the activity's fields
             raise ActivityRejected(
                 [
-                    replace(p, file="activity", row=None, column=fields.get(p.column, p.column))
+                    replace(p, file="activity", row=None, column=fields.get(p.column or "", p.column))
                     for p in exc.problems
                     if p.severity == "error"
                 ]

@@ -91,7 +91,7 @@ def read_worklist(
         if run
         else None,
         stake_formula=STAKE_FORMULA,
-        action_rules=" ".join(next_action.__doc__.split()),
+        action_rules=" ".join((next_action.__doc__ or "").split()),
         total_accounts=len(accounts),
         capacity=policy.capacity(collector_id),
         accounts=[AccountPublic.model_validate(_plain(a)) for a in page],
