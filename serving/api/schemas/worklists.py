@@ -40,12 +40,6 @@ class PromisePublic(BaseModel):
 class AccountPublic(BaseModel):
     rank: int
     """Position in the collector's list (accounts worked within the cooldown come after the others)."""
-    global_rank: int
-    """Position by at stake over every account the worklist was built from."""
-    today: bool
-    """Within the collector's daily capacity."""
-    cooling_down: bool
-    """Worked within the cooldown days and nothing changed since (moved down)."""
     customer_id: str
     customer_name: str
     collector_id: str
@@ -64,6 +58,12 @@ class AccountPublic(BaseModel):
     promises: list[PromisePublic]
     last_activity_date: dt.date | None
     last_activity_kind: str | None
+    global_rank: int
+    """Position by at stake over every account the worklist was built from."""
+    today: bool
+    """Within the collector's daily capacity."""
+    cooling_down: bool
+    """Worked within the cooldown days and nothing changed since (moved down)."""
 
 
 class ScoringRunRef(BaseModel):
