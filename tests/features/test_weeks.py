@@ -158,9 +158,10 @@ def test_due_and_promise_weeks(calendar_weeks):
 
 def test_history_and_habit_weeks(calendar_weeks):
     weeks = calendar_weeks
-    # due 04-10 + the customer's recent days late (one invoice, 10 days late) = 04-20: week 4 (middle 04-18)
+    # due 04-10 + the customer's recent days late (one invoice, 10 days late) = Saturday 04-20, paid the business day
+    # before: Friday 04-19, week 4 (middle 04-18)
     assert weeks["history_expected_in_week"].tolist() == [float(k == 4) for k in range(1, 14)]
-    assert weeks.loc[4, "days_from_history_expected"] == -2.0
+    assert weeks.loc[4, "days_from_history_expected"] == -1.0
     # the only payment was on a month end (02-29): habit 1 in month-end weeks; quarter-end and mid-month habit 0
     assert weeks["month_end_habit_in_week"].tolist() == [float(k in MONTH_END_WEEKS) for k in range(1, 14)]
     assert weeks["quarter_end_habit_in_week"].sum() == 0
@@ -168,12 +169,14 @@ def test_history_and_habit_weeks(calendar_weeks):
 
 
 def test_the_as_of_day_itself_is_not_in_week_one():
-    """T = 2024-03-31 (a month and quarter end): week 1 is 04-01..04-07 and holds neither."""
-    snapshots = build_features(calendar_ledger(), "2024-03-31")
+    """March 2024 (and Q1) ends on Sunday 03-31; its last business day is Friday 03-29.
+
+    T = 03-29: week 1 is 03-30..04-05, which holds the calendar month end but not the business one: neither."""
+    snapshots = build_features(calendar_ledger(), "2024-03-29")
     weeks = expand_weeks(snapshots)[1]
     assert weeks.loc[0, "month_end_in_week"] == 0 and weeks.loc[0, "quarter_end_in_week"] == 0
-    # and T = 2024-03-30: week 1 = 03-31..04-06 holds it
-    weeks = expand_weeks(build_features(calendar_ledger(), "2024-03-30"))[1]
+    # and T = 2024-03-28: week 1 = 03-29..04-04 holds it
+    weeks = expand_weeks(build_features(calendar_ledger(), "2024-03-28"))[1]
     assert weeks.loc[0, "month_end_in_week"] == 1 and weeks.loc[0, "quarter_end_in_week"] == 1
 
 
