@@ -74,7 +74,7 @@ def closing_day_numbers(closing_days: Iterable[object] | None) -> tuple[int, ...
     if not values:
         return ()
     if all(isinstance(v, int | np.integer) for v in values):
-        return tuple(sorted({int(v) for v in values}))
+        return tuple(sorted({int(v) for v in values if isinstance(v, int | np.integer)}))
     dates = pd.to_datetime(pd.Series(values)).to_numpy().astype("datetime64[D]").astype(np.int64)
     return tuple(sorted({int(d) for d in dates}))
 
