@@ -121,11 +121,13 @@ def week_features(
             ("mid_month", "hist_mid_month_payment_share"),
         )
     }
+    # the customer's run share of each weekday, summed over the week's business days (flat takes: 7 x 2 per row)
     weekday_share = np.stack([snapshots[c].to_numpy(dtype=np.float64) for c in WEEKDAY_SHARE_COLUMNS], axis=1)
+    share_flat, row_base, first_weekday = weekday_share.reshape(-1), position * 7, weekday(start)
     weekday_habit = np.zeros(len(position))
     for offset in range(7):
-        day = start + offset
-        weekday_habit += np.where(calendar.is_business_day(code, day), weekday_share[position, weekday(day)], 0.0)
+        share = np.take(share_flat, row_base + (first_weekday + offset) % 7)
+        weekday_habit += np.where(calendar.is_business_day(code, start + offset), share, 0.0)
     return pd.DataFrame(
         {
             "week": week.astype(np.float32),
