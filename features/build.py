@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from features.calendar import BusinessCalendar
 from features.days import NO_DAY, AsOf, from_days, month_end_day, quarter_end_day, to_days, weekday
 from features.history import count_until, outcome_history, payment_habits, settled_history, sum_until
 from features.ledger.ledger import Ledger
@@ -29,6 +30,8 @@ class FeatureConfig:
     promise_grace_days: int = 3
     ewm_alpha: float = 0.3
     last_k: int = 5
+    closing_days: tuple[str, ...] = ()
+    """Company closing days (ISO dates): not business days in any country's calendar (see features.calendar)."""
 
 
 def build_features(
@@ -300,7 +303,14 @@ def _customer_features(ledger: Ledger, prep: _Prepared, rows: _Rows, config: Fea
     g["is_cold_start"] = (g["hist_settled_count"] == 0).astype(np.float64)
     outcome_day = np.minimum(prep.default_day, np.where(prep.settle_day <= prep.default_day, prep.settle_day, NO_DAY))
     g.update(outcome_history(prep.customer, outcome_day, prep.default_day < NO_DAY, prep.write_off_day, customer, t))
-    g.update(payment_habits(prep.customer[prep.payment_invoice], prep.payment_day, customer, t))
+    countries = ledger.customers.set_index("customer_id").reindex(prep.customers)["country"]
+    countries = countries.fillna("").astype("str").to_numpy()
+    calendar = BusinessCalendar.covering(pd.unique(countries), np.r_[prep.payment_day, t], config.closing_days)
+    g.update(
+        payment_habits(
+            prep.customer[prep.payment_invoice], prep.payment_day, customer, t, calendar, calendar.codes(countries)
+        )
+    )
     issued = count_until(prep.customer, prep.invoice_day, customer, t)
     issued_amount = sum_until(prep.customer, prep.invoice_day, prep.amount_base, customer, t)
     first_invoice = pd.Series(prep.invoice_day).groupby(prep.customer).min()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from features.calendar import BusinessCalendar
 from features.days import NO_DAY, AsOf, day_of_month, month_end_day, quarter_end_day, weekday
 
 
@@ -145,10 +146,23 @@ def outcome_history(
     }
 
 
+WEEKDAY_SHARE_COLUMNS = [f"hist_run_share_{name}" for name in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
+"""Share of the customer's payment runs (distinct payment dates) on each weekday, Monday first."""
+_MAX_BUSINESS_DAY_OF_MONTH = 23  # no month has more than 23 weekdays
+_LAST_K_GAPS = 10
+
+
 def payment_habits(
-    customer: np.ndarray, payment_day: np.ndarray, query_customer: np.ndarray, query_day: np.ndarray
+    customer: np.ndarray,
+    payment_day: np.ndarray,
+    query_customer: np.ndarray,
+    query_day: np.ndarray,
+    calendar: BusinessCalendar | None = None,
+    customer_calendar: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """When the customer pays: days since the last payment, month/quarter-end and weekday concentration."""
+    """When the customer pays: days since the last payment, month/quarter-end and weekday concentration, and its
+    payment-run pattern on its own business calendar (`calendar` row `customer_calendar[c]` for customer c; weekends
+    only when not given)."""
     index = AsOf(customer, payment_day)
     month_end = (month_end_day(payment_day) - payment_day <= 2).astype(np.float64)
     quarter_end = (quarter_end_day(payment_day) - payment_day <= 4).astype(np.float64)
@@ -160,7 +174,7 @@ def payment_habits(
     weekday_counts = np.stack(
         [index.take(index.group_cumsum((wd == d).astype(np.float64)), pos, 0.0) for d in range(7)], axis=1
     )
-    return {
+    out = {
         "hist_payment_count": n,
         "days_since_last_payment": query_day - last_day,
         "hist_month_end_payment_share": _safe_div(index.take(index.group_cumsum(month_end), pos, 0.0), n),
@@ -169,6 +183,70 @@ def payment_habits(
         "hist_weekday_concentration": _safe_div(weekday_counts.max(axis=1), n),
         "hist_modal_payment_weekday": np.where(n > 0, weekday_counts.argmax(axis=1), np.nan),
     }
+    if calendar is None or customer_calendar is None:
+        calendar = BusinessCalendar.covering([], np.r_[payment_day, query_day])
+        customer_calendar = np.zeros(int(max(customer.max(initial=-1), query_customer.max(initial=-1))) + 1, np.int64)
+    out.update(payment_runs(customer, payment_day, query_customer, query_day, calendar, customer_calendar))
+    return out
+
+
+def payment_runs(
+    customer: np.ndarray,
+    payment_day: np.ndarray,
+    query_customer: np.ndarray,
+    query_day: np.ndarray,
+    calendar: BusinessCalendar,
+    customer_calendar: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The customer's own payment-run pattern as of T, from its payment runs (distinct payment dates) dated <= T.
+
+    Weekday shares, shares on the last business day of the month / quarter, how concentrated the runs are on one
+    business day of the month, the median gap between consecutive runs (last 10 gaps, days), its coefficient of
+    variation (0 = perfectly regular) and the days from T to the next expected run (last run + whole multiples of
+    the median gap, the first one after T).
+    """
+    order = np.lexsort((payment_day, customer))
+    pay_customer, pay_day = np.asarray(customer, np.int64)[order], np.asarray(payment_day, np.int64)[order]
+    first = np.r_[True, (pay_customer[1:] != pay_customer[:-1]) | (pay_day[1:] != pay_day[:-1])][: len(order)]
+    run_customer, run_day = pay_customer[first], pay_day[first]  # one row per run, sorted by (customer, day)
+    code = np.asarray(customer_calendar, dtype=np.int64)[run_customer]
+    runs = AsOf(run_customer, run_day)
+    pos = runs.last_at_or_before(query_customer, query_day)
+    n = runs.count_from(pos).astype(np.float64)
+
+    def share(flag: np.ndarray) -> np.ndarray:
+        return _safe_div(runs.take(runs.group_cumsum(flag.astype(np.float64)), pos, 0.0), n)
+
+    out = {"hist_run_count": n}
+    wd = weekday(run_day)
+    out.update({name: share(wd == d) for d, name in enumerate(WEEKDAY_SHARE_COLUMNS)})
+    out["hist_month_end_run_share"] = share(run_day == calendar.month_end_business_day(code, run_day))
+    out["hist_quarter_end_run_share"] = share(run_day == calendar.quarter_end_business_day(code, run_day))
+    business_day = calendar.business_day_index(code, run_day)
+    by_business_day = np.stack([share(business_day == b) for b in range(1, _MAX_BUSINESS_DAY_OF_MONTH + 1)], axis=1)
+    by_business_day = np.nan_to_num(by_business_day)  # NaN only where there is no run yet (n = 0)
+    out["hist_business_day_of_month_concentration"] = np.where(n > 0, by_business_day.max(axis=1), np.nan)
+    out["hist_modal_business_day_of_month"] = np.where(n > 0, by_business_day.argmax(axis=1) + 1, np.nan)
+
+    # gaps between consecutive runs, each dated at the later run (known once that run happened)
+    later = np.r_[False, run_customer[1:] == run_customer[:-1]] if len(run_day) else np.zeros(0, dtype=bool)
+    gap = (run_day[1:] - run_day[:-1]).astype(np.float64)[later[1:]] if len(run_day) else np.zeros(0)
+    gaps = AsOf(run_customer[later], run_day[later])
+    gap_pos = gaps.last_at_or_before(query_customer, query_day)
+    sorted_gap = gaps.sorted_values(gap)
+    median = gaps.take(_group_last_k_median(sorted_gap, gaps.group_start, _LAST_K_GAPS), gap_pos)
+    gap_sum, gap_n = _group_last_k_sum(gaps.group_cumsum(gap), gaps.group_start, _LAST_K_GAPS)
+    gap_sq, _ = _group_last_k_sum(gaps.group_cumsum(gap**2), gaps.group_start, _LAST_K_GAPS)
+    count = gaps.take(gap_n, gap_pos, 0.0)
+    mean = _safe_div(gaps.take(gap_sum, gap_pos, 0.0), count)
+    std = np.sqrt(np.clip(_safe_div(gaps.take(gap_sq, gap_pos, 0.0), count) - mean**2, 0.0, None))
+    out["hist_run_gap_median"] = median
+    out["hist_run_gap_cv"] = _safe_div(std, mean)
+    last_run = runs.take(runs.sorted_values(run_day).astype(np.float64), pos)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        steps = np.maximum(1.0, np.ceil((query_day + 1 - last_run) / median))
+    out["days_to_next_expected_run"] = np.where(median > 0, last_run + steps * median - query_day, np.nan)
+    return out
 
 
 def count_until(group: np.ndarray, day: np.ndarray, query_group: np.ndarray, query_day: np.ndarray) -> np.ndarray:

@@ -59,6 +59,7 @@ def simulate_events(
     c, issued, due = inv.customer, inv.invoice_day, inv.due_day
     n = len(inv)
     habit = cust.habit[c]
+    country = cal.codes(cust.country)[c]  # the customer's business calendar
     arch = cust.archetype[c]
     months_in = (due - start_day) / DAYS_PER_MONTH
     since_onset = np.clip((due - cust.onset_day[c]) / DAYS_PER_MONTH, 0.0, None)
@@ -109,8 +110,8 @@ def simulate_events(
     write_off_day = np.maximum(write_off_day, np.where(disputed, resolved + 30, 0))
 
     # 5. Payment runs: the next run on or after the intended day (prompt payers: the last run before it).
-    after = cal.snap_next(intended, habit)
-    before = cal.snap_prev(intended, habit)
+    after = cal.snap_next(intended, habit, country)
+    before = cal.snap_prev(intended, habit, country)
     pay = np.where(cust.snap_back[c] & (before >= lower), before, after)
 
     # 6. Promises to pay on late invoices (a second one when the first is broken).
@@ -122,13 +123,13 @@ def simulate_events(
     ptp_rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for _ in range(2):
         eligible = eligible & (created < paid_by) & (rng.random(n) < promise_rate)
-        promised = cal.snap_next(created + rng.integers(2, 15, n), habit)
+        promised = cal.snap_next(created + rng.integers(2, 15, n), habit, country)
         kept = eligible & ~defaulted & (rng.random(n) < keep_rate)
         broken = eligible & ~kept
         slack = np.where(rng.random(n) < 0.25, rng.integers(1, 4, n), 0)  # a few days after the promise
-        pay = np.where(kept, cal.snap_next(promised + slack, np.zeros(n, np.int64)), pay)
+        pay = np.where(kept, cal.snap_next(promised + slack, np.zeros(n, np.int64), country), pay)
         pay = np.where(
-            broken & ~defaulted, np.maximum(pay, cal.snap_next(promised + rng.integers(7, 30, n), habit)), pay
+            broken & ~defaulted, np.maximum(pay, cal.snap_next(promised + rng.integers(7, 30, n), habit, country)), pay
         )
         idx = np.flatnonzero(eligible)
         ptp_rows.append((idx, created[idx], promised[idx]))
@@ -149,7 +150,7 @@ def simulate_events(
     k = np.where(net_units > 0, k, 0)
     part_units = _share(net_units, rng.uniform(0.1, 0.6, n))
     due_units = np.where(partial_default, part_units, net_units)
-    pay_invoice, pay_day, pay_units = _instalments(rng, k, pay, due_units, habit, cal)
+    pay_invoice, pay_day, pay_units = _instalments(rng, k, pay, due_units, habit, country, cal)
 
     # 9. Write-offs: the rest of a defaulted invoice.
     wo_units = np.where(defaulted, net_units - np.where(partial_default, part_units, 0), 0)
@@ -188,6 +189,7 @@ def _instalments(
     first_day: np.ndarray,
     units: np.ndarray,
     habit: np.ndarray,
+    country: np.ndarray,
     cal: RunCalendar,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split each invoice's ``units`` into ``k`` payments, 2-5 weeks apart on the customer's runs.
@@ -201,7 +203,7 @@ def _instalments(
     gap = np.where(pos > 0, rng.integers(14, 36, total), 0)
     cum = np.cumsum(gap)
     offset = cum - np.repeat(cum[starts[k > 0]] - gap[starts[k > 0]], k[k > 0])
-    day = np.where(pos > 0, cal.snap_next(first_day[inv] + offset, habit[inv]), first_day[inv])
+    day = np.where(pos > 0, cal.snap_next(first_day[inv] + offset, habit[inv], country[inv]), first_day[inv])
     weight = 0.5 + rng.random(total)
     weight_sum = np.add.reduceat(weight, starts[k > 0]) if total else weight
     share = np.round(units[inv] * weight / np.repeat(weight_sum, k[k > 0])).astype(np.int64)

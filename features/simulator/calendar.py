@@ -1,7 +1,8 @@
 """Calendar arithmetic for the ledger simulator, on int64 day numbers (days since 1970-01-01).
 
-Everything here is vectorised: business days, the payment-run calendars customers pay on (weekly on a fixed
-weekday, twice a month, month end, quarter end) and the seasonal density invoices are issued with.
+Everything here is vectorised: business days (per country, `features.calendar`), the payment-run calendars
+customers pay on (weekly on a fixed weekday, twice a month, month end, quarter end) and the seasonal density
+invoices are issued with.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from features.calendar import country_business_days
 
 HABITS = (
     "any_business_day",
@@ -67,51 +70,75 @@ def to_dates(days: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
 
 @dataclass(frozen=True)
 class RunCalendar:
-    """Lookup tables of the next / previous payment-run day for every habit and every day in [lo, hi)."""
+    """Lookup tables of the next / previous payment-run day for every country, habit and day in [lo, hi).
+
+    Runs fall on the business days of the customer's country (weekends, its public holidays: `features.calendar`):
+    a weekly run on its weekday when that is a business day, a month-end run on the last business day of the month,
+    a quarter-end run on the last business day of the quarter, a mid-month run on the 15th or the business day
+    before it. A run whose day is not a business day is paid the business day before (as most AP teams do).
+    """
 
     lo: int
-    next_run: np.ndarray  # shape (len(HABITS), hi - lo): offset from lo of the first run day >= that day
+    countries: tuple[str, ...]
+    next_run: np.ndarray  # (countries, len(HABITS), hi - lo): offset from lo of the first run day >= that day
     prev_run: np.ndarray  # last run day <= that day (offset from lo), very negative if none
-    business: np.ndarray  # bool per day: a business day (Mon-Fri, not 1 Jan or 25 Dec)
+    business: np.ndarray  # (countries, hi - lo) bool: a business day of that country
 
     @classmethod
-    def build(cls, lo: int, hi: int) -> RunCalendar:
-        """Build the calendars for the days lo..hi-1 (day numbers)."""
-        days = np.arange(lo, hi, dtype=np.int64)
-        idx = np.arange(hi - lo, dtype=np.int64)
-        dom, moy = day_of_month(days), month_of_year(days)
-        holiday = ((moy == 1) & (dom == 1)) | ((moy == 12) & (dom == 25))
-        business = (weekday(days) < 5) & ~holiday
-        prev_business = np.maximum.accumulate(np.where(business, idx, -1))
-        month_last = month_of_year(days + 1) != moy
-        month_end_run = _mark(prev_business[month_last], len(idx))
-        mid_month_run = _mark(prev_business[dom == 15], len(idx))
-        quarter_end_run = _mark(prev_business[month_last & (moy % 3 == 0)], len(idx))
-        runs = [business]
-        runs += [business & (weekday(days) == w) for w in range(5)]
-        runs += [month_end_run | mid_month_run, month_end_run, quarter_end_run]
-        next_run = np.empty((len(HABITS), len(idx)), dtype=np.int64)
-        prev_run = np.empty_like(next_run)
-        for h, run in enumerate(runs):
-            nxt = np.where(run, idx, _NO_RUN)
-            nxt = np.minimum.accumulate(nxt[::-1])[::-1]
-            next_run[h] = np.where(nxt == _NO_RUN, idx, nxt)
-            prv = np.maximum.accumulate(np.where(run, idx, -_NO_RUN))
-            prev_run[h] = prv
-        return cls(lo=lo, next_run=next_run, prev_run=prev_run, business=business)
+    def build(cls, lo: int, hi: int, countries: tuple[str, ...] | list[str] = ("",)) -> RunCalendar:
+        """Build the calendars of `countries` (ISO alpha-2; '' = weekends only) for the days lo..hi-1."""
+        names = tuple(sorted(set(countries) | {""}))
+        years = np.array([lo, hi]).astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+        first, last = int(years[0]), int(years[1])
+        year_start = int(np.datetime64(f"{first:04d}-01-01", "D").astype(np.int64))
+        business = np.stack([country_business_days(c, first, last)[lo - year_start : hi - year_start] for c in names])
+        shape = (len(names), len(HABITS), hi - lo)
+        next_run, prev_run = np.empty(shape, dtype=np.int64), np.empty(shape, dtype=np.int64)
+        for i, open_day in enumerate(business):
+            next_run[i], prev_run[i] = _run_tables(lo, hi, open_day)
+        return cls(lo=lo, countries=names, next_run=next_run, prev_run=prev_run, business=business)
+
+    def codes(self, countries: np.ndarray) -> np.ndarray:
+        """Row of each country's calendar (a country without one gets the weekends-only row)."""
+        index = {name: i for i, name in enumerate(self.countries)}
+        return np.array([index.get(str(c), index[""]) for c in countries], dtype=np.int64)
 
     def _index(self, days: np.ndarray) -> np.ndarray:
-        return np.clip(days - self.lo, 0, self.next_run.shape[1] - 1)
+        return np.clip(days - self.lo, 0, self.next_run.shape[2] - 1)
 
-    def snap_next(self, days: np.ndarray, habit: np.ndarray) -> np.ndarray:
+    def snap_next(self, days: np.ndarray, habit: np.ndarray, country: np.ndarray | int = 0) -> np.ndarray:
         """The customer's first run day on or after ``days`` (days past the table stay as they are)."""
-        snapped = self.next_run[habit, self._index(days)] + self.lo
+        snapped = self.next_run[country, habit, self._index(days)] + self.lo
         return np.maximum(snapped, days)
 
-    def snap_prev(self, days: np.ndarray, habit: np.ndarray) -> np.ndarray:
+    def snap_prev(self, days: np.ndarray, habit: np.ndarray, country: np.ndarray | int = 0) -> np.ndarray:
         """The customer's last run day on or before ``days`` (very negative if there is none)."""
-        snapped = self.prev_run[habit, self._index(days)] + self.lo
+        snapped = self.prev_run[country, habit, self._index(days)] + self.lo
         return np.minimum(snapped, days)
+
+
+def _run_tables(lo: int, hi: int, business: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(next run, previous run) offsets per habit and day, for one country's business days."""
+    days = np.arange(lo, hi, dtype=np.int64)
+    idx = np.arange(hi - lo, dtype=np.int64)
+    dom, moy = day_of_month(days), month_of_year(days)
+    prev_business = np.maximum.accumulate(np.where(business, idx, -1))
+    month_last = month_of_year(days + 1) != moy
+    month_end_run = _mark(prev_business[month_last], len(idx))
+    mid_month_run = _mark(prev_business[dom == 15], len(idx))
+    quarter_end_run = _mark(prev_business[month_last & (moy % 3 == 0)], len(idx))
+    runs = [business]
+    # a weekly run whose weekday is a holiday is paid the business day before
+    runs += [_mark(prev_business[weekday(days) == w], len(idx)) for w in range(5)]
+    runs += [month_end_run | mid_month_run, month_end_run, quarter_end_run]
+    next_run = np.empty((len(HABITS), len(idx)), dtype=np.int64)
+    prev_run = np.empty_like(next_run)
+    for h, run in enumerate(runs):
+        nxt = np.where(run, idx, _NO_RUN)
+        nxt = np.minimum.accumulate(nxt[::-1])[::-1]
+        next_run[h] = np.where(nxt == _NO_RUN, idx, nxt)
+        prev_run[h] = np.maximum.accumulate(np.where(run, idx, -_NO_RUN))
+    return next_run, prev_run
 
 
 def _mark(positions: np.ndarray, size: int) -> np.ndarray:

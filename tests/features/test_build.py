@@ -653,6 +653,53 @@ EXPECTED[("K1", T1)] = {
 }
 
 
+# --------------------------------------------------------------------------- payment runs on business days
+# A run is a distinct payment date. Calendars: C1 US (2024 holidays: 01-01, 01-15 MLK, 02-19 Presidents' Day,
+# 12-25), C2 FR (04-01 Easter Monday), C3 DE. Business day of the month n = the n-th business day (a holiday or
+# weekend counts as the business day before it). Last business days: 2023-12-29 (Fri), 01-31, 02-29, 03-29 (Fri).
+def runs(n: int, weekdays: dict[int, int], month_end: int, concentration: float, modal: int, gaps: list[float]):
+    shares = {f"hist_run_share_{d}": weekdays.get(i, 0) / n for i, d in enumerate(("mon", "tue", "wed", "thu"))}
+    shares |= {f"hist_run_share_{d}": weekdays.get(i + 4, 0) / n for i, d in enumerate(("fri", "sat", "sun"))}
+    last10 = gaps[-10:]
+    return {
+        "hist_run_count": n,
+        **shares,
+        "hist_month_end_run_share": month_end / n,
+        "hist_quarter_end_run_share": 0,  # no run on 2023-12-29 or 2024-03-29
+        "hist_business_day_of_month_concentration": concentration,
+        "hist_modal_business_day_of_month": modal,
+        "hist_run_gap_median": statistics.median(last10) if gaps else NAN,
+        "hist_run_gap_cv": statistics.pstdev(last10) / statistics.mean(last10) if gaps else NAN,
+    }
+
+
+# C1 by T1: 12-28 Thu (19th business day of Dec: the 25th is a holiday), 01-29 Mon (19th: 01-01 and 01-15 are
+# holidays), 01-30 Tue (20th), 02-05 Mon (3rd), 02-19 Mon (Presidents' Day: counts as Fri 02-16, the 12th),
+# 02-29 Thu (20th, the last business day of February), 03-04 Mon (2nd), 03-08 Fri (6th), 03-15 Fri (11th).
+# 19 and 20 twice each: concentration 2/9, modal the first of them, 19.
+C1_GAPS_T1 = [32, 1, 6, 14, 10, 4, 4, 7]  # days between consecutive runs
+RUNS = {
+    ("C1", T1): runs(9, {MON: 4, TUE: 1, THU: 2, FRI: 2}, 1, 2 / 9, 19, C1_GAPS_T1)
+    # median gap 6.5; the last run 03-15 is 5 days before T1: next expected 03-15 + 6.5, 1.5 days after T1
+    | {"days_to_next_expected_run": 6.5 - 5},
+    # + 03-23 Sat (counts as Fri 03-22, the 16th), 04-10 Wed (8th); gaps + 8, 18: median (7 + 8) / 2 = 7.5;
+    # last run 04-10 is 10 days before T2: 04-10 + 7.5 is before T2, 04-10 + 2 x 7.5 = 5 days after T2
+    ("C1", T2): runs(11, {MON: 4, TUE: 1, WED: 1, THU: 2, FRI: 2, SAT: 1}, 1, 2 / 11, 19, [*C1_GAPS_T1, 8, 18])
+    | {"days_to_next_expected_run": 15 - 10},
+    # C2 by T1: 02-13 Tue (9th business day of February), 02-20 Tue (14th); 1 gap of 7 days; last run 29 days
+    # before T1: 02-20 + 5 x 7 = 6 days after T1
+    ("C2", T1): runs(2, {TUE: 2}, 0, 1 / 2, 9, [7]) | {"days_to_next_expected_run": 35 - 29},
+    # + 04-05 Fri (4th: Easter Monday 04-01 is a holiday in France); gaps 7, 45: median 26; last run 15 days
+    # before T2: 04-05 + 26 = 11 days after T2. Indices 9, 14, 4 once each: the modal is the first, 4
+    ("C2", T2): runs(3, {TUE: 2, FRI: 1}, 0, 1 / 3, 4, [7, 45]) | {"days_to_next_expected_run": 26 - 15},
+    # C3: one run, 03-14 Thu (10th business day of March in Germany); no gap, so no expected next run
+    ("C3", T1): runs(1, {THU: 1}, 0, 1, 10, []) | {"days_to_next_expected_run": NAN},
+}
+RUNS[("C3", T2)] = RUNS[("C3", T1)]
+for (_invoice, _as_of), _expected in EXPECTED.items():
+    _expected.update(RUNS[({"A": "C1", "B": "C2", "K": "C3"}[_invoice[0]], _as_of)])
+
+
 @pytest.fixture(scope="module")
 def ledger() -> Ledger:
     return Ledger.from_tables({name: pd.DataFrame(rows) for name, rows in LEDGER.items()})

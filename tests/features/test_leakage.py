@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 import features.days
 from features.build import build_features
+from features.labels import HORIZON_WEEKS
 from features.ledger.ledger import Ledger
+from features.weeks import WEEK_FEATURES, expand_weeks
 from tests.support.assertions import assert_same_rows
 from tests.support.strategies import START, ledgers
 
@@ -18,7 +20,15 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 
 def rows_at(ledger: Ledger, as_of: pd.Timestamp) -> pd.DataFrame:
-    return build_features(ledger, as_of)
+    """The snapshot rows at T with the calendar features of their 13 predicted weeks alongside (one column each)."""
+    rows = build_features(ledger, as_of)
+    _, weeks, _ = expand_weeks(rows)  # scoring layout: weeks 1..13 of each row, in row order
+    wide = {
+        f"week{k + 1}_{name}": weeks[name].to_numpy(dtype=np.float64).reshape(len(rows), HORIZON_WEEKS)[:, k]
+        for name in WEEK_FEATURES
+        for k in range(HORIZON_WEEKS)
+    }
+    return pd.concat([rows, pd.DataFrame(wide, index=rows.index)], axis=1)
 
 
 def check_no_leak(tables: dict, offset: int) -> None:

@@ -158,9 +158,10 @@ def test_due_and_promise_weeks(calendar_weeks):
 
 def test_history_and_habit_weeks(calendar_weeks):
     weeks = calendar_weeks
-    # due 04-10 + the customer's recent days late (one invoice, 10 days late) = 04-20: week 4 (middle 04-18)
+    # due 04-10 + the customer's recent days late (one invoice, 10 days late) = Saturday 04-20, paid the business day
+    # before: Friday 04-19, week 4 (middle 04-18)
     assert weeks["history_expected_in_week"].tolist() == [float(k == 4) for k in range(1, 14)]
-    assert weeks.loc[4, "days_from_history_expected"] == -2.0
+    assert weeks.loc[4, "days_from_history_expected"] == -1.0
     # the only payment was on a month end (02-29): habit 1 in month-end weeks; quarter-end and mid-month habit 0
     assert weeks["month_end_habit_in_week"].tolist() == [float(k in MONTH_END_WEEKS) for k in range(1, 14)]
     assert weeks["quarter_end_habit_in_week"].sum() == 0
@@ -168,12 +169,14 @@ def test_history_and_habit_weeks(calendar_weeks):
 
 
 def test_the_as_of_day_itself_is_not_in_week_one():
-    """T = 2024-03-31 (a month and quarter end): week 1 is 04-01..04-07 and holds neither."""
-    snapshots = build_features(calendar_ledger(), "2024-03-31")
+    """March 2024 (and Q1) ends on Sunday 03-31; its last business day is Friday 03-29.
+
+    T = 03-29: week 1 is 03-30..04-05, which holds the calendar month end but not the business one: neither."""
+    snapshots = build_features(calendar_ledger(), "2024-03-29")
     weeks = expand_weeks(snapshots)[1]
     assert weeks.loc[0, "month_end_in_week"] == 0 and weeks.loc[0, "quarter_end_in_week"] == 0
-    # and T = 2024-03-30: week 1 = 03-31..04-06 holds it
-    weeks = expand_weeks(build_features(calendar_ledger(), "2024-03-30"))[1]
+    # and T = 2024-03-28: week 1 = 03-29..04-04 holds it
+    weeks = expand_weeks(build_features(calendar_ledger(), "2024-03-28"))[1]
     assert weeks.loc[0, "month_end_in_week"] == 1 and weeks.loc[0, "quarter_end_in_week"] == 1
 
 
@@ -182,3 +185,96 @@ def test_cold_start_habits_are_empty_not_zero():
     weeks = expand_weeks(build_features(ledger, T))[1]
     assert weeks["month_end_habit_in_week"].isna().all()
     assert weeks["history_expected_in_week"].eq(0).all() and weeks["days_from_history_expected"].isna().all()
+
+
+# --------------------------------------------------------------------------- learned payment-day patterns
+PATTERN_T = "2024-08-23"  # a Friday. Week 1 = Sat 08-24 .. Fri 08-30: it holds August's last business day (Fri 08-30);
+# the calendar month end, Sat 08-31, is in week 2 (08-31 .. 09-06), which holds no business month end.
+TUESDAYS = [str(d.date()) for d in pd.date_range("2024-06-04", "2024-08-20", freq="7D")]  # 12 Tuesdays
+# MEND (Germany) pays on the last business day of each month: 03-28 because Good Friday 03-29 is a holiday there
+MONTH_ENDS = ["2024-01-31", "2024-02-29", "2024-03-28", "2024-04-30", "2024-05-31", "2024-06-28", "2024-07-31"]
+
+
+def pattern_ledger() -> Ledger:
+    """TUE (US) pays an invoice every Tuesday, MEND (DE) one on every month's last business day, on time; each has
+    one invoice open at T, due Saturday 08-31."""
+    invoices, payments = [], []
+    for customer, paid in (("TUE", TUESDAYS), ("MEND", MONTH_ENDS)):
+        for k, date in enumerate([*paid, None]):
+            due = date or "2024-08-31"
+            invoice_id = f"{customer}{k}"
+            issued = str((pd.Timestamp(due) - pd.Timedelta(days=30)).date())
+            invoices.append(
+                {
+                    "invoice_id": invoice_id,
+                    "customer_id": customer,
+                    "invoice_date": issued,
+                    "due_date": due,
+                    "amount": "100.00",
+                    "currency": "USD",
+                }
+            )
+            if date:
+                payments.append(
+                    {"payment_id": f"P{invoice_id}", "invoice_id": invoice_id, "payment_date": date, "amount": "100.00"}
+                )
+    tables = {
+        "customers": pd.DataFrame([{"customer_id": "TUE", "country": "US"}, {"customer_id": "MEND", "country": "DE"}]),
+        "invoices": pd.DataFrame(invoices),
+        "payments": pd.DataFrame(payments),
+    }
+    return Ledger.from_tables(tables)
+
+
+@pytest.fixture(scope="module")
+def pattern_rows() -> pd.DataFrame:
+    return build_features(pattern_ledger(), PATTERN_T).set_index("customer_id")
+
+
+def test_a_tuesday_payer_learns_tuesdays_and_a_weekly_gap(pattern_rows):
+    tue = pattern_rows.loc["TUE"]
+    assert tue["hist_run_count"] == 12
+    assert tue["hist_run_share_tue"] == 1
+    others = ["hist_run_share_mon", "hist_run_share_wed", "hist_run_share_thu", "hist_run_share_fri"]
+    assert (tue[[*others, "hist_run_share_sat", "hist_run_share_sun"]] == 0).all()
+    assert tue["hist_run_gap_median"] == 7 and tue["hist_run_gap_cv"] == 0
+    assert tue["hist_month_end_run_share"] == 0
+    # last run Tue 08-20, T three days later: next expected Tue 08-27
+    assert tue["days_to_next_expected_run"] == 4
+
+
+def test_a_month_end_payer_learns_the_last_business_day_of_its_country(pattern_rows):
+    mend = pattern_rows.loc["MEND"]
+    assert mend["hist_run_count"] == 7
+    assert mend["hist_month_end_run_share"] == 1  # 03-28 counts: the last German business day of March
+    assert mend["hist_quarter_end_run_share"] == 2 / 7  # 03-28 and 06-28 (Sunday 06-30)
+    # gaps 29, 28, 33, 31, 28, 33: median 30; the last run 07-31 + 30 = Fri 08-30, 7 days after T
+    assert mend["hist_run_gap_median"] == 30
+    assert mend["days_to_next_expected_run"] == 30 - 23
+
+
+def test_the_week_holding_the_business_month_end_not_the_calendar_one(pattern_rows):
+    snapshots = build_features(pattern_ledger(), PATTERN_T)
+    position, weeks, _ = expand_weeks(snapshots)
+    weeks["customer_id"] = snapshots["customer_id"].to_numpy()[position]
+    for customer in ("TUE", "MEND"):
+        mine = weeks[weeks["customer_id"] == customer].set_index("week")
+        # the month-end run of Fri 08-30 is in week 1; the calendar month end (Sat 08-31) would put it in week 2
+        assert mine.loc[1, "month_end_in_week"] == 1 and mine.loc[2, "month_end_in_week"] == 0, customer
+        # due Sat 08-31, paid the business day before: week 1
+        assert mine["due_in_week"].tolist() == [1.0] + [0.0] * 12, customer
+        # the end of September (Mon 09-30, a quarter end) is in week 6 (09-28 .. 10-04)
+        assert mine.loc[6, "quarter_end_in_week"] == 1 and mine["quarter_end_in_week"].sum() == 1, customer
+    tue = weeks[weeks["customer_id"] == "TUE"].set_index("week")
+    mend = weeks[weeks["customer_id"] == "MEND"].set_index("week")
+    assert mend.loc[1, "month_end_habit_in_week"] == 1 and mend.loc[2, "month_end_habit_in_week"] == 0
+    assert tue.loc[1, "month_end_habit_in_week"] == 0
+    # the next expected run: Tue 08-27 and Fri 08-30, both in week 1
+    assert tue["expected_run_in_week"].tolist() == [1.0] + [0.0] * 12
+    assert mend["expected_run_in_week"].tolist() == [1.0] + [0.0] * 12
+    # a Tuesday payer's weekday pattern: one Tuesday a week, every week (no Tuesday holiday in the US here)
+    assert (tue["weekday_habit_in_week"] == 1).all()
+    # week 2 (08-31 .. 09-06) holds US Labor Day (Mon 09-02): 4 business days for TUE, 5 for MEND in Germany
+    assert tue.loc[2, "business_days_in_week"] == 4 and mend.loc[2, "business_days_in_week"] == 5
+    # week 6 (09-28 .. 10-04) holds German Unity Day (Thu 10-03)
+    assert mend.loc[6, "business_days_in_week"] == 4 and tue.loc[6, "business_days_in_week"] == 5

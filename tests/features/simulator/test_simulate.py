@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.calendar import BusinessCalendar
+from features.days import to_days
 from features.ledger.contract import AMOUNT_TOLERANCE, DATE_DTYPE, TABLES
 from features.ledger.validate import validate_dir
 from features.simulator.calendar import HABITS
@@ -197,6 +199,38 @@ def test_weekly_payers_pay_on_their_run_weekday(medium):
         if mine.sum() > 50:
             assert (weekday[mine] == day).mean() > 0.6, name
     assert (weekday >= 5).mean() < 0.01, "hardly anyone pays at the weekend"
+
+
+def _payments_with_calendar(tables: dict[str, pd.DataFrame], truth: pd.DataFrame) -> pd.DataFrame:
+    customer = tables["payments"]["invoice_id"].map(tables["invoices"].set_index("invoice_id")["customer_id"])
+    frame = pd.DataFrame({"customer_id": customer, "day": to_days(tables["payments"]["payment_date"])})
+    frame["habit"] = customer.map(truth.set_index("customer_id")["habit"])
+    frame["country"] = customer.map(tables["customers"].set_index("customer_id")["country"])
+    return frame
+
+
+def test_runs_are_paid_on_business_days_of_the_customers_country(medium):
+    """No payment on a weekend or on a public holiday of the customer's country (e.g. 3 October in Germany)."""
+    tables, truth = medium
+    paid = _payments_with_calendar(tables, truth)
+    calendar = BusinessCalendar.covering(paid["country"].unique(), paid["day"])
+    code = calendar.codes(paid["country"])
+    assert calendar.is_business_day(code, paid["day"].to_numpy()).all()
+    # and the holidays are each country's own: Christmas Day (Wednesday 2024-12-25) is a business day in Japan only
+    christmas = paid["day"] == to_days(pd.Series(["2024-12-25"]))[0]
+    assert christmas.any() and set(paid.loc[christmas, "country"]) == {"JP"}
+
+
+def test_month_end_runs_are_on_the_last_business_day_of_the_month(medium):
+    """A month-end payer pays on the month's last business day (Fri 2024-08-30, not Sat 08-31), not the day after."""
+    tables, truth = medium
+    paid = _payments_with_calendar(tables, truth)
+    paid = paid[paid["habit"] == "month_end"]
+    assert len(paid) > 100
+    calendar = BusinessCalendar.covering(paid["country"].unique(), paid["day"])
+    last = calendar.month_end_business_day(calendar.codes(paid["country"]), paid["day"].to_numpy())
+    assert (paid["day"].to_numpy() == last).mean() > 0.6
+    assert not (paid["day"] == to_days(pd.Series(["2024-08-31"]))[0]).any()
 
 
 def test_nothing_after_end_for_short_windows():
