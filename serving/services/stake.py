@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from serving.settings import Settings
+from training.contract import WEEK_COLUMNS
 
-WEEK_COLUMNS = [f"p_pay_week_{k}" for k in range(1, 14)]
 BUCKET_EDGES = (0, 30, 60, 90)
 """Days past due where the aging buckets end: current, 1-30, 31-60, 61-90, 90+."""
 BEYOND_LAST_BUCKET_DAYS = 30
