@@ -5,7 +5,9 @@ Period k of a snapshot covers days P(k-1)+1 .. min(Pk, W) after T, where P is `p
 the end of its default window (due + horizon - T). The event of a period row is "settled in this period". A snapshot
 that settles inside its window stops at that period; one that is written off, or reaches the end of its window
 unsettled, has every period without an event (it defaulted); one still open at the end of the data (its window not
-over) has the complete periods observed, without an event. Nothing unknown is labelled, nothing known is dropped.
+over) has the periods wholly observed, without an event. A period only partly observed at the end of the data is
+left out whatever happened in it: keeping the settlements of partial periods but not their survivals would bias the
+hazard up (and P(default) down) exactly for the latest snapshots. Nothing unknown is labelled.
 """
 
 from __future__ import annotations
@@ -56,7 +58,9 @@ def expand_periods(
         observed = labels["default_observed_days"].to_numpy()
         settled_in = ~np.isnan(settle) & (settle <= window)
         settled_period = np.where(settled_in, np.ceil(np.nan_to_num(settle) / period_days), 0).astype(np.int64)
-        count = np.where(settled_in, settled_period, np.where(observed >= window, count, observed // period_days))
+        complete = np.where(observed >= window, count, observed // period_days)  # periods wholly observed
+        count = np.where(settled_in, np.minimum(settled_period, complete), complete)
+        settled_period = np.where(settled_period <= complete, settled_period, 0)
     elif at_least_one:
         count = np.maximum(count, 1)
     position = np.repeat(np.arange(len(rows), dtype=np.int64), count)
