@@ -32,14 +32,15 @@ InvoiceScorePublic = create_model(
     __base__=_ScoreBase,
     **{f"p_pay_week_{k}": (Probability, ...) for k in range(1, 14)},
     p_pay_later=(Probability, ...),
-    p_default=(Probability, ...),
-    expected_loss=(float, ...),
+    p_default=(Probability | None, ...),
+    expected_loss=(float | None, ...),
     priority_rank=(int, ...),
     reasons=(list[str], ...),
 )
 InvoiceScorePublic.__doc__ = (
     "One open invoice's scores: P(paid in week k after as_of) for 13 weeks and later, "
-    "P(default), expected loss (base currency), and the reasons behind them."
+    "P(default), expected loss (base currency), and the reasons behind them. P(default) and expected loss are null "
+    "when the model has no default model (its training ledger held no default)."
 )
 
 

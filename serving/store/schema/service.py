@@ -100,8 +100,8 @@ class Score(Base):
     p_pay_week_12: Mapped[float] = mapped_column(Float)
     p_pay_week_13: Mapped[float] = mapped_column(Float)
     p_pay_later: Mapped[float] = mapped_column(Float)
-    p_default: Mapped[float] = mapped_column(Float)
-    expected_loss: Mapped[float] = mapped_column(Float)
+    p_default: Mapped[float | None] = mapped_column(Float)  # NULL: the bundle had no default model (no default)
+    expected_loss: Mapped[float | None] = mapped_column(Float)
     priority_rank: Mapped[int] = mapped_column(Integer)
     reasons: Mapped[str | None] = mapped_column(Text)
 
