@@ -82,23 +82,23 @@ def train_and_register(
 ) -> TrainOutcome:
     from training.plots import write_plots
 
-    as_of = to_date(as_of)
-    known = ledger.as_of(as_of)
+    day = to_date(as_of)
+    known = ledger.as_of(day)
     registry.configure(tracking_uri)
     result, table, metrics = None, pd.DataFrame(), {}
     spec = ""
     if holdout:
-        cutoff = holdout_cutoff(ledger, as_of)
-        progress(f"holdout: training as of {cutoff.date()}, scoring against outcomes up to {as_of.date()}")
+        cutoff = holdout_cutoff(ledger, day)
+        progress(f"holdout: training as of {cutoff.date()}, scoring against outcomes up to {day.date()}")
         result = evaluate_cutoff(known, cutoff, config)
         table = summary_table([result])
         for name, values in result.metrics.items():
             metrics.update({f"holdout_{name}_{k}": v for k, v in values.items()})
         metrics["holdout_cash_band_coverage"] = band_coverage([result])
         spec = json.dumps({"ledger": known.fingerprint(), "cutoff": str(cutoff.date())})
-    progress(f"training the final model as of {as_of.date()}")
-    bundle = fit_bundle(ledger, as_of, config)
-    rows = build_features(known, as_of)
+    progress(f"training the final model as of {day.date()}")
+    bundle = fit_bundle(ledger, day, config)
+    rows = build_features(known, day)
     with tempfile.TemporaryDirectory() as tmp:
         artifacts = []
         if result is not None:
@@ -109,7 +109,7 @@ def train_and_register(
         params = {k: v for k, v in asdict(config).items()}
         tags = {
             "ledger_fingerprint": bundle.meta["ledger_fingerprint"],
-            "as_of": str(as_of.date()),
+            "as_of": str(day.date()),
             "holdout_spec": spec,
             "features": ",".join(bundle.meta["features"]),
         }
