@@ -28,7 +28,13 @@ def build_labels(ledger: Ledger, snapshots: pd.DataFrame) -> pd.DataFrame:
 
     Columns: days_to_settle (NaN unless settled by known_until), week_class (1..13, 14 = later or never; NaN if
     censored), timing_censored, observed_weeks (complete weeks after T covered by the data, at most 13),
-    default (1/0, NaN if censored), default_censored (the window due + default_days is not complete).
+    default (1/0, NaN if censored), default_censored (the window due + default_days is not complete),
+    default_window_days (due + default_days - T: days from T to the end of the default window; <= 0 when the invoice
+    is already in default at T), default_observed_days (days after T up to which it is known whether the invoice
+    settled inside that window: the whole window once it has passed or once the invoice was written off, because a
+    written-off invoice never settles; otherwise known_until - T, clipped to [0, window]).
+    A snapshot whose window is still open is censored for `default`, but its observed days are not: a model can
+    learn from them (training.models.DefaultModel).
     """
     status = ledger.settlement
     position = positions_in(status["invoice_id"], snapshots["invoice_id"])
@@ -57,6 +63,9 @@ def build_labels(ledger: Ledger, snapshots: pd.DataFrame) -> pd.DataFrame:
     window_complete = due + ledger.default_days <= known
     defaulted = (default_day < NO_DAY) & (default_day <= known)
     default = np.where(window_complete, defaulted.astype(np.float64), np.nan)
+    window_days = due + ledger.default_days - t
+    decided = window_complete | (written_off_known & ~settled_known)
+    observed_window = np.where(decided, window_days, np.clip(observed_days, 0, np.maximum(window_days, 0)))
     return pd.DataFrame(
         {
             "invoice_id": snapshots["invoice_id"].to_numpy(),
@@ -67,5 +76,7 @@ def build_labels(ledger: Ledger, snapshots: pd.DataFrame) -> pd.DataFrame:
             "observed_weeks": np.where(timing_censored, observed_weeks, HORIZON_WEEKS).astype(np.int64),
             "default": default,
             "default_censored": ~window_complete,
+            "default_window_days": window_days.astype(np.int64),
+            "default_observed_days": observed_window.astype(np.int64),
         }
     )

@@ -66,9 +66,25 @@ def _scores(name: str, bundle, baselines: dict, rows: pd.DataFrame) -> tuple[np.
     if name == "model":
         matrix = bundle.preprocessor.transform(rows)
         proba = bundle.timing.predict_proba(rows, matrix)
-        return proba, expected_days_within_horizon(proba), bundle.default.predict_default(rows, matrix)
+        default = bundle.default
+        p_default = np.full(len(rows), np.nan) if default is None else default.predict_default(rows, matrix)
+        return proba, expected_days_within_horizon(proba), p_default
     baseline = baselines[name]
     return baseline.predict_proba(rows), baseline.predict_days(rows), baseline.predict_default(rows)
+
+
+NO_DEFAULT_NOTE = "no default in this ledger: default metrics not computed"
+
+
+def _has_defaults(p_default: np.ndarray, labels: pd.DataFrame) -> bool:
+    """Default metrics mean something only with a default model (p_default known) and a default among the outcomes."""
+    return bool(np.isfinite(p_default).all() and (labels["default"] == 1).any())
+
+
+def no_default_note(results: list[CutoffResult]) -> str | None:
+    """NO_DEFAULT_NOTE when no cutoff could measure default risk (no default model, or no default outcome)."""
+    measured = any("default_brier" in r.metrics.get("model", {}) for r in results)
+    return None if measured or not results else NO_DEFAULT_NOTE
 
 
 def _metrics(proba, days, p_default, rows, labels, cash_actual) -> dict[str, float]:
@@ -84,7 +100,7 @@ def _metrics(proba, days, p_default, rows, labels, cash_actual) -> dict[str, flo
             )
         )
     known = labels["default"].notna().to_numpy()
-    if known.any():
+    if _has_defaults(p_default, labels):
         y = labels["default"].to_numpy()[known]
         out.update(m.default_metrics(p_default[known], y))
         amount = rows["open_amount_base"].to_numpy()[known]
@@ -117,27 +133,30 @@ def evaluate_cutoff(ledger: Ledger, cutoff: pd.Timestamp, config: TrainConfig | 
         if cold.sum() >= 30:
             cold_results[name] = _metrics(proba[cold], days[cold], p_default[cold], rows[cold], labels[cold], None)
         known = labels["default"].notna().to_numpy()
-        reliability[name] = m.reliability_curve(p_default[known], labels["default"].to_numpy()[known])
+        if _has_defaults(p_default, labels):
+            reliability[name] = m.reliability_curve(p_default[known], labels["default"].to_numpy()[known])
         cash[f"expected_{name}"] = (proba[:, :HORIZON_WEEKS] * rows["open_amount_base"].to_numpy()[:, None]).sum(0)
         if name == "model":
             simulated = simulate_weekly_cash(proba, rows["open_amount_base"].to_numpy(), rows["customer_id"].to_numpy())
             cash["p10"], cash["p50"], cash["p90"] = (np.percentile(simulated, q, axis=0) for q in (10, 50, 90))
     cash["in_band"] = (cash["actual"] >= cash["p10"]) & (cash["actual"] <= cash["p90"])
     importance = pd.DataFrame(
-        {
-            "feature": bundle.default.feature_names_,
-            "default_gain": bundle.default.booster_.feature_importance("gain"),
-        }
-    ).merge(
-        pd.DataFrame(
-            {"feature": bundle.timing.feature_names_, "timing_gain": bundle.timing.booster_.feature_importance("gain")}
-        ),
-        how="outer",
+        {"feature": bundle.timing.feature_names_, "timing_gain": bundle.timing.booster_.feature_importance("gain")}
     )
+    if bundle.default is not None:
+        importance = pd.DataFrame(
+            {
+                "feature": bundle.default.feature_names_,
+                "default_gain": bundle.default.booster_.feature_importance("gain"),
+            }
+        ).merge(importance, how="outer")
+    else:
+        importance["default_gain"] = np.nan
     counts = {
         "invoices_open": len(rows),
         "timing_known": int(labels["week_class"].notna().sum()),
         "default_known": int(labels["default"].notna().sum()),
+        "defaults": int((labels["default"] == 1).sum()),
         "cold_start": int(cold.sum()),
         "training_snapshots": len(data.rows),
     }

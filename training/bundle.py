@@ -28,7 +28,8 @@ __all__ = ["SCORE_COLUMNS", "WEEK_COLUMNS", "ScoringBundle"]
 class ScoringBundle:
     """Everything needed to score: `score(ledger, as_of)` or `score_rows(feature_rows)`."""
 
-    def __init__(self, preprocessor: Preprocessor, timing: TimingModel, default: DefaultModel, meta: dict):
+    def __init__(self, preprocessor: Preprocessor, timing: TimingModel, default: DefaultModel | None, meta: dict):
+        """`default` is None when the training window held no known default: p_default and expected_loss are NaN."""
         self.preprocessor = preprocessor
         self.timing = timing
         self.default = default
@@ -40,7 +41,8 @@ class ScoringBundle:
 
     def set_threads(self, num_threads: int) -> None:
         self.timing.num_threads = num_threads
-        self.default.num_threads = num_threads
+        if self.default is not None:
+            self.default.num_threads = num_threads
 
     def score(self, ledger: Ledger, as_of: pd.Timestamp, with_reasons: bool = True) -> pd.DataFrame:
         """Score every invoice open at the end of day `as_of`, from what the ledger knew then.
@@ -58,7 +60,7 @@ class ScoringBundle:
         lgd = self.meta.get("loss_given_default", 1.0) if loss_given_default is None else loss_given_default
         matrix = self.preprocessor.transform(rows)
         proba = self.timing.predict_proba(rows, matrix)
-        p_default = self.default.predict_default(rows, matrix)
+        p_default = np.full(len(rows), np.nan) if self.default is None else self.default.predict_default(rows, matrix)
         as_of = rows["as_of"].to_numpy(dtype=DATE_DTYPE) if len(rows) else np.array([], dtype=DATE_DTYPE)
         out = pd.DataFrame(
             {
@@ -89,13 +91,13 @@ class ScoringBundle:
             (
                 out["invoice_id"].to_numpy(dtype=str),
                 -out["open_amount_base"].to_numpy(),
-                -out["expected_loss"].to_numpy(),
+                -np.nan_to_num(out["expected_loss"].to_numpy(), nan=0.0),
             )
         )
         rank = np.empty(len(out), dtype=np.int64)
         rank[order] = np.arange(1, len(out) + 1)
         out["priority_rank"] = rank
-        if with_reasons and len(rows):
+        if with_reasons and len(rows) and self.default is not None:
             contributions = self.default.contributions(rows, matrix)
             out["reasons"] = explain_reasons(rows, contributions, self.default.feature_names_)
         else:

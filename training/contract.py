@@ -44,8 +44,8 @@ SCORE_CONTRACT: tuple[ScoreColumn, ...] = (
     ScoreColumn("pay_date_p90", "date", nullable=True),
     *(ScoreColumn(name, "probability") for name in WEEK_COLUMNS),
     ScoreColumn("p_pay_later", "probability", doc="P(not settled within the horizon weeks)"),
-    ScoreColumn("p_default", "probability"),
-    ScoreColumn("expected_loss", "base_amount", doc="open_amount_base x p_default x loss given default"),
+    ScoreColumn("p_default", "probability", nullable=True, doc="empty when the model has no default model"),
+    ScoreColumn("expected_loss", "base_amount", nullable=True, doc="open_amount_base x p_default x loss given default"),
     ScoreColumn("priority_rank", "rank", doc="1 = work first (largest expected loss)"),
     ScoreColumn("reasons", "reasons", nullable=True),
 )

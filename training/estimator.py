@@ -76,7 +76,30 @@ OWNED_PARAMS = {
 """LightGBM parameters (and their aliases) that hyper-parameters of their own set, never `params`: one seed derives
 every LightGBM seed, so two seeds give two models and one seed one model."""
 
+SIZE_RULE = {"rows_per_leaf_row": 400, "min_data_floor": 20, "leaves_per_sqrt_row": 1 / 8, "leaves_floor": 4}
+"""Constants of `size_adapted_params` (see there)."""
+
 EPSILON = 1e-6
+
+
+def size_adapted_params(base: dict, n_rows: int) -> dict:
+    """num_leaves, min_data_in_leaf and lambda_l2 for a training set of `n_rows` LightGBM rows, capped by `base`.
+
+    The rule: min_data_in_leaf = n / 400 (at least 20), num_leaves = sqrt(n) / 8 (at least 4), lambda_l2 = 50,000 / n
+    (at most 10), each never beyond `base` (fewer leaves, fewer rows per leaf and more L2 than `base`, only for
+    small data). So a big ledger (about 120,000 rows and more) trains with exactly `base`, and a ledger of 100 customers
+    gets small trees that cannot memorise a handful of invoices; cheap, and decided before training, never on the
+    test period.
+    """
+    n = max(int(n_rows), 1)
+    rule = SIZE_RULE
+    min_data = max(int(rule["min_data_floor"]), round(n / rule["rows_per_leaf_row"]))
+    leaves = max(int(rule["leaves_floor"]), int(np.sqrt(n) * rule["leaves_per_sqrt_row"]))
+    return {
+        "min_data_in_leaf": min(int(base["min_data_in_leaf"]), min_data),
+        "num_leaves": min(int(base["num_leaves"]), leaves),
+        "lambda_l2": max(float(base["lambda_l2"]), min(10.0, 50_000 / n)),
+    }
 
 
 def later_slice(dates: pd.Series, share: float) -> np.ndarray:
@@ -163,6 +186,7 @@ class SnapshotModel(BaseEstimator):
         num_threads: int = NUM_THREADS,
         seed: int = SEED,
         preprocessor: Preprocessor | None = None,
+        adapt_to_size: bool = True,
     ):
         self.params = params
         self.rounds = rounds
@@ -171,6 +195,7 @@ class SnapshotModel(BaseEstimator):
         self.num_threads = num_threads
         self.seed = seed
         self.preprocessor = preprocessor
+        self.adapt_to_size = adapt_to_size
 
     # ------------------------------------------------------------------------------------- what a model supplies
     def _select(self, labels: pd.DataFrame) -> np.ndarray:
@@ -188,8 +213,10 @@ class SnapshotModel(BaseEstimator):
         return []
 
     # ------------------------------------------------------------------------------------------------ the work
-    def lightgbm_params(self) -> dict:
-        """The parameters handed to LightGBM: the shared ones, the model's, `params`, then seed and threads."""
+    def lightgbm_params(self, n_rows: int | None = None) -> dict:
+        """The parameters handed to LightGBM: the shared ones, the model's, the size rule for `n_rows` training rows
+        (`size_adapted_params`, when `adapt_to_size` and `n_rows` is given; never over what `params` sets), `params`,
+        then seed and threads."""
         params = self.params or {}
         for hyper, names in OWNED_PARAMS.items():
             clash = sorted(set(params) & set(names))
@@ -198,7 +225,11 @@ class SnapshotModel(BaseEstimator):
                     f"{type(self).__name__}(params=...) sets {', '.join(clash)}: use {type(self).__name__}"
                     f"({hyper}=...) instead"
                 )
-        return {**LIGHTGBM_PARAMS, **self.model_params, **params, "seed": self.seed, "num_threads": self.num_threads}
+        base = {**LIGHTGBM_PARAMS, **self.model_params, **params}
+        if self.adapt_to_size and n_rows is not None:
+            sized = size_adapted_params(base, n_rows)
+            base.update({k: v for k, v in sized.items() if k not in params})
+        return {**base, "seed": self.seed, "num_threads": self.num_threads}
 
     def fit(self, rows: pd.DataFrame, labels: pd.DataFrame) -> SnapshotModel:
         """Learn from snapshot `rows` and their `labels` (features.labels.build_labels), all known at the as-of date.
@@ -206,7 +237,7 @@ class SnapshotModel(BaseEstimator):
         Pass every snapshot of the training window: fit itself holds out the later as-of dates (`valid_share`)."""
         if len(rows) != len(labels):
             raise ValueError(f"rows ({len(rows)}) and labels ({len(labels)}) must have one label row per snapshot")
-        params = self.lightgbm_params()
+        self.lightgbm_params()  # a clash in `params` fails before any work
         preprocessor = Preprocessor() if self.preprocessor is None else clone(self.preprocessor)
         self.preprocessor_ = preprocessor.fit(rows)
         selected = self._select(labels)
@@ -220,8 +251,9 @@ class SnapshotModel(BaseEstimator):
         if later.any():
             x_valid, y_valid, _ = self._design(rows[later], labels[later], training=False)
         self.feature_names_ = self.preprocessor_.feature_names_ + self._extra_feature_names()
+        self.lightgbm_params_ = self.lightgbm_params(len(x))
         self.booster_ = _train(
-            params,
+            self.lightgbm_params_,
             x,
             y,
             x_valid,

@@ -1,6 +1,7 @@
 """Reasons a collector understands, from LightGBM's own feature contributions (`pred_contrib`).
 
-For each invoice the features that pushed its default risk up the most become phrases filled with the invoice's
+For each invoice the features that pushed its default risk up the most (training.models.DefaultModel.contributions:
+the hazard's contributions carried to log P(default)) become phrases filled with the invoice's
 own values ("3 of last 5 invoices paid > 30 days late", "dispute open 12 days").
 """
 
@@ -22,6 +23,7 @@ def _past_due(dpd: float, to_due: float) -> str:
 PHRASES: dict[str, tuple[tuple[str, ...], Callable[..., str | None]]] = {
     "days_past_due": (("days_past_due", "days_to_due"), _past_due),
     "days_to_due": (("days_past_due", "days_to_due"), _past_due),
+    "days_past_due_at_period_start": (("days_past_due", "days_to_due"), _past_due),
     "hist_last5_late30_count": (
         ("hist_last5_late30_count", "hist_last5_count"),
         lambda k, n: f"{k:.0f} of last {n:.0f} invoices paid > 30 days late" if k > 0 else None,
@@ -113,6 +115,8 @@ PHRASES: dict[str, tuple[tuple[str, ...], Callable[..., str | None]]] = {
 }
 
 NOT_A_REASON = {
+    "period",
+    "period_days",
     "due_weekday",
     "due_days_to_month_end",
     "due_days_to_quarter_end",

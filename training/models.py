@@ -3,7 +3,8 @@
 TimingModel is a discrete-time hazard model: one row per (snapshot, week k) while the invoice is still open, target
 "settled in week k". Censored snapshots contribute exactly the weeks they were observed, so nothing is dropped and
 nothing unknown is labelled "not paid". The 13 hazards give the 14-class distribution (weeks 1-13, later/never).
-DefaultModel is a binary classifier on snapshots whose default window (due + horizon) is complete.
+DefaultModel is a discrete-time hazard too, over periods from T to due + horizon (target "settled in this period"),
+so snapshots whose default window is still open are used for the periods they were observed.
 
 `predict_proba` means one thing on both: an (n, n_classes) matrix of class probabilities whose rows sum to 1.
 """
@@ -15,9 +16,11 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from features.labels import HORIZON_WEEKS
+from features.ledger.ledger import DEFAULT_HORIZON_DAYS
 from features.weeks import WEEK_FEATURES, expand_weeks, week_features
 from training.estimator import (
     EARLY_STOPPING,
+    EPSILON,
     NEGATIVE_RATE,
     NUM_THREADS,
     ROUNDS,
@@ -26,9 +29,17 @@ from training.estimator import (
     PlattCalibrator,
     SnapshotModel,
 )
+from training.periods import PERIOD_DAYS, PERIOD_FEATURES, expand_periods
 from training.preprocess import Preprocessor, with_extra
 
-__all__ = ["DefaultModel", "PlattCalibrator", "TimingModel", "hazards_to_distribution"]
+__all__ = [
+    "DefaultModel",
+    "NoDefaultsError",
+    "PlattCalibrator",
+    "TimingModel",
+    "defaults_known",
+    "hazards_to_distribution",
+]
 
 WEEK_CLASSES = np.arange(1, HORIZON_WEEKS + 2)
 """The timing classes: settled in week 1..13 after the as-of date, and 14 = later or never."""
@@ -51,6 +62,7 @@ class TimingModel(SnapshotModel):
         num_threads: int = NUM_THREADS,
         seed: int = SEED,
         preprocessor: Preprocessor | None = None,
+        adapt_to_size: bool = True,
         negative_rate: float = NEGATIVE_RATE,
     ):
         super().__init__(
@@ -61,6 +73,7 @@ class TimingModel(SnapshotModel):
             num_threads=num_threads,
             seed=seed,
             preprocessor=preprocessor,
+            adapt_to_size=adapt_to_size,
         )
         self.negative_rate = negative_rate
 
@@ -113,30 +126,88 @@ def hazards_to_distribution(hazard: np.ndarray) -> np.ndarray:
 
 
 class DefaultModel(SnapshotModel):
-    """P(default): not settled by due + horizon days, or written off. Learns only from complete default windows,
-    split by their own as-of dates. Smaller, more regularised trees than the timing model (`model_params`)."""
+    """P(default): not settled by due + `horizon_days` days after T, or written off; from everything known at T.
+
+    A discrete-time hazard over the default window (training.periods): one row per (snapshot, period of
+    `period_days` from T up to due + horizon), target "settled in this period"; P(default) = the product of
+    (1 - hazard) over the snapshot's periods, so surviving to due + horizon is a default, and a write-off (which never
+    settles) survives every period. A snapshot whose window is still open at the end of the data contributes exactly
+    the periods it was observed. Why this and not a classifier on complete windows: those are all at least
+    horizon + terms days old, so the latest quarter of behaviour (where deteriorating customers show) never reached
+    the model and P(default) came out low (a fifth, on simulated deteriorating books); inverse-probability-of-
+    censoring weights cannot help either, since an open window can show a settlement but never a default
+    (administrative censoring, positivity fails). The hazard pools the periods over snapshots, and it is what the
+    timing model already does. The later slice (its period rows, censoring included) early-stops and calibrates the
+    hazard. Smaller, more regularised trees than the timing model (`model_params`).
+    """
 
     model_params = {"num_leaves": 15, "min_data_in_leaf": 300}  # noqa: RUF012 (read only)
 
+    def __init__(
+        self,
+        *,
+        params: dict | None = None,
+        rounds: int = ROUNDS,
+        early_stopping: int = EARLY_STOPPING,
+        valid_share: float = VALID_SHARE,
+        num_threads: int = NUM_THREADS,
+        seed: int = SEED,
+        preprocessor: Preprocessor | None = None,
+        adapt_to_size: bool = True,
+        horizon_days: int = DEFAULT_HORIZON_DAYS,
+        period_days: int = PERIOD_DAYS,
+    ):
+        super().__init__(
+            params=params,
+            rounds=rounds,
+            early_stopping=early_stopping,
+            valid_share=valid_share,
+            num_threads=num_threads,
+            seed=seed,
+            preprocessor=preprocessor,
+            adapt_to_size=adapt_to_size,
+        )
+        self.horizon_days = horizon_days
+        self.period_days = period_days
+
     def fit(self, rows: pd.DataFrame, labels: pd.DataFrame) -> DefaultModel:
+        if not defaults_known(labels):
+            raise NoDefaultsError(
+                f"none of the {len(labels)} training snapshots is a known default (written off, or unsettled at "
+                f"due + {self.horizon_days} days): there is nothing to learn default risk from"
+            )
         super().fit(rows, labels)
         self.classes_ = np.array([0, 1])
         return self
 
-    def _select(self, labels: pd.DataFrame) -> np.ndarray:
-        return ~labels["default_censored"].to_numpy(dtype=bool)
+    def _extra_feature_names(self) -> list[str]:
+        return list(PERIOD_FEATURES)
 
     def _design(
         self, rows: pd.DataFrame, labels: pd.DataFrame, training: bool
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        return self.preprocessor_.transform(rows), labels["default"].to_numpy(), None
+        """Period rows (matrix, settled in the period, no weight) of the periods known at the end of the data."""
+        position, periods, event = expand_periods(rows, self.horizon_days, self.period_days, labels)
+        assert event is not None  # with labels, every period row has an event flag
+        return with_extra(self.preprocessor_.transform(rows), position, periods[PERIOD_FEATURES]), event, None
+
+    def _period_hazards(
+        self, rows: pd.DataFrame, matrix: np.ndarray | None, at_least_one: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        position, periods, _ = expand_periods(rows, self.horizon_days, self.period_days, at_least_one=at_least_one)
+        x = with_extra(self._matrix(rows, matrix), position, periods[PERIOD_FEATURES])
+        return position, x
 
     def predict_default(self, rows: pd.DataFrame, matrix: np.ndarray | None = None) -> np.ndarray:
-        """(n,) calibrated P(default), the second column of `predict_proba`."""
+        """(n,) calibrated P(default) = prod over the snapshot's periods of (1 - P(settled in the period)); 1 for an
+        invoice already past due + horizon at T (it is in default). The second column of `predict_proba`."""
         check_is_fitted(self)
         if len(rows) == 0:
             return np.zeros(0)
-        return self._calibrated(self._matrix(rows, matrix))
+        position, x = self._period_hazards(rows, matrix, at_least_one=False)
+        hazard = np.clip(self._calibrated(x), 0.0, 1.0 - EPSILON)
+        log_survival = np.bincount(position, weights=np.log1p(-hazard), minlength=len(rows))
+        return np.exp(log_survival)
 
     def predict_proba(self, rows: pd.DataFrame, matrix: np.ndarray | None = None) -> np.ndarray:
         """(n, 2) class probabilities, columns `classes_` = [no default, default]; rows sum to 1."""
@@ -144,7 +215,29 @@ class DefaultModel(SnapshotModel):
         return np.column_stack([1.0 - p_default, p_default])
 
     def contributions(self, rows: pd.DataFrame, matrix: np.ndarray | None = None) -> np.ndarray:
-        """LightGBM's own per-feature contributions (log-odds), (n, n_features); the bias column dropped."""
-        matrix = self._matrix(rows, matrix)
-        contributions = np.asarray(self.booster_.predict(matrix, pred_contrib=True, num_threads=self.num_threads))
-        return contributions[:, :-1]
+        """Per-feature contributions to log P(default), (n, n_features), from LightGBM's own `pred_contrib`.
+
+        log P(default) = sum_k log(1 - h_k), and d log(1 - h_k) / d logit(h_k) = -h_k; with Platt's slope a, a
+        feature's contribution c_k to the raw log-odds of period k moves log P(default) by -a * h_k * c_k. Summed
+        over the invoice's periods (one for an invoice already in default), the bias column dropped.
+        """
+        check_is_fitted(self)
+        position, x = self._period_hazards(rows, matrix, at_least_one=True)
+        contrib = np.asarray(self.booster_.predict(x, pred_contrib=True, num_threads=self.num_threads))[:, :-1]
+        slope = self.calibrator_.a_ if self.calibrator_ is not None else 1.0
+        weight = -slope * self._calibrated(x)
+        out = np.zeros((len(rows), contrib.shape[1]))
+        np.add.at(out, position, contrib * weight[:, None])
+        return out
+
+
+class NoDefaultsError(ValueError):
+    """The training snapshots hold no known default: a default model cannot be fitted."""
+
+
+def defaults_known(labels: pd.DataFrame) -> int:
+    """How many snapshots are known defaults: their window observed to the end (written off, or passed) without a
+    settlement inside it."""
+    window = labels["default_window_days"].to_numpy()
+    settled_in = labels["days_to_settle"].to_numpy(dtype=np.float64) <= window
+    return int(((labels["default_observed_days"].to_numpy() >= window) & ~settled_in).sum())

@@ -2,7 +2,9 @@
 
 `train` measures the model out of time before anything else (a holdout: trained at as-of minus 13 weeks and the
 default horizon, scored against what happened up to the as-of date, beside both baselines), then trains the final
-bundle on everything known at the as-of date and registers it. `promote` moves the champion alias only to a model
+bundle on everything known at the as-of date and registers it. A first model becomes champion only if it beats the
+customer-history baseline on that holdout (FIRST_CHAMPION_METRICS); otherwise it is registered, not promoted, and
+the outcome says why and how to force it. `promote` moves the champion alias only to a model
 that beats the champion on the same holdout (or when forced, with a recorded reason).
 """
 
@@ -25,6 +27,9 @@ from training.train import TrainConfig, fit_bundle
 
 PROMOTION_METRICS = {"timing_log_loss": False, "default_brier": False}
 """The proper scoring rules a candidate must not lose on (lower is better) to replace the champion."""
+FIRST_CHAMPION_METRICS = ("timing_log_loss", "pay_date_mae_days", "default_brier")
+"""What a first model must beat the customer-history baseline on, on its own holdout, to become champion (lower is
+better; default_brier only where the holdout has defaults)."""
 
 
 @dataclass
@@ -34,10 +39,32 @@ class TrainOutcome:
     champion: bool
     holdout: CutoffResult | None
     table: pd.DataFrame
+    note: str = ""
+    """Why the model was or was not made champion, in words a user can act on."""
 
 
 def holdout_cutoff(ledger: Ledger, as_of: pd.Timestamp) -> pd.Timestamp:
     return as_of - pd.Timedelta(days=7 * HORIZON_WEEKS + ledger.default_days)
+
+
+def beats_customer_history(result: CutoffResult | None) -> tuple[bool, str]:
+    """(does the model beat the customer-history baseline on every FIRST_CHAMPION_METRICS it was measured on, why)."""
+    if result is None:
+        return False, "no holdout was measured (--no-holdout)"
+    model, baseline = result.metrics.get("model", {}), result.metrics.get("customer_history", {})
+    lost, compared = [], []
+    for name in FIRST_CHAMPION_METRICS:
+        ours, theirs = model.get(name), baseline.get(name)
+        if ours is None or theirs is None or pd.isna(ours) or pd.isna(theirs):
+            continue
+        compared.append(name)
+        if not ours < theirs:
+            lost.append(f"{name} {ours:.4f} vs baseline {theirs:.4f}")
+    if not compared:
+        return False, "the holdout measured none of " + ", ".join(FIRST_CHAMPION_METRICS)
+    if lost:
+        return False, "it does not beat the customer-history baseline on its holdout: " + "; ".join(lost)
+    return True, "beats the customer-history baseline on its holdout (" + ", ".join(compared) + ")"
 
 
 def config_from_meta(meta: dict) -> TrainConfig:
@@ -96,14 +123,31 @@ def train_and_register(
             artifacts,
         )
     is_champion = False
-    if registry.champion_version(model_name) is None:
-        registry.set_champion(model_name, version, "first model: no champion existed")
-        is_champion = True
-    return TrainOutcome(run_id, version, is_champion, result, table)
+    if registry.champion_version(model_name) is not None:
+        note = f"not promoted: a champion exists; compare with `payrisk promote --candidate {version}`"
+    else:
+        beats, why = beats_customer_history(result)
+        if beats:
+            registry.set_champion(model_name, version, f"first model: {why}")
+            is_champion, note = True, f"champion: first model, {why}"
+        else:
+            note = (
+                f"registered, NOT promoted: {why}. No champion is served. To serve it anyway: "
+                f'payrisk promote --candidate {version} --force --reason "..."'
+            )
+    return TrainOutcome(run_id, version, is_champion, result, table, note)
 
 
-def _holdout_metrics(metrics: dict[str, float]) -> dict[str, float]:
+def _holdout_metrics(metrics: dict[str, float]) -> dict[str, float | None]:
     return {k: metrics.get(f"holdout_model_{k}") for k in PROMOTION_METRICS}
+
+
+def _beats(ours: dict[str, float | None], theirs: dict[str, float | None]) -> bool:
+    """Not worse on every promotion metric both have, and better on one; a ledger without defaults has no Brier."""
+    shared = {k: (a, b) for k, a in ours.items() if a is not None and (b := theirs.get(k)) is not None}
+    if "timing_log_loss" not in shared:
+        return False
+    return all(a <= b for a, b in shared.values()) and any(a < b for a, b in shared.values())
 
 
 def promote(
@@ -130,7 +174,7 @@ def promote(
     candidate_metrics, candidate_tags = registry.version_run_metrics(model_name, candidate)
     champion_metrics, champion_tags = registry.version_run_metrics(model_name, champion)
     ours = _holdout_metrics(candidate_metrics)
-    if any(v is None for v in ours.values()):
+    if ours["timing_log_loss"] is None:
         raise ValueError(f"version {candidate} has no holdout metrics (trained with --no-holdout): use --force")
     if candidate_tags.get("holdout_spec") and candidate_tags.get("holdout_spec") == champion_tags.get("holdout_spec"):
         theirs = _holdout_metrics(champion_metrics)
@@ -149,7 +193,7 @@ def promote(
         theirs = {k: result.metrics["model"].get(k) for k in PROMOTION_METRICS}
         decision["comparison"] = f"champion configuration retrained at {spec['cutoff']} on the candidate's ledger"
     decision["candidate_metrics"], decision["champion_metrics"] = ours, theirs
-    beats = all(ours[k] <= theirs[k] for k in PROMOTION_METRICS) and any(ours[k] < theirs[k] for k in ours)
+    beats = _beats(ours, theirs)
     decision["promoted"] = bool(beats)
     if beats:
         registry.set_champion(model_name, candidate, "beats the champion on the same holdout", decision)

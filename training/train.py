@@ -1,8 +1,9 @@
 """Training a ScoringBundle as of a date: only what was known at that date, split by time, never at random.
 
 The weekly snapshots of the training window are split at a date: the models learn on the earlier part and are
-early-stopped and calibrated on the later slice. Default rows need a complete window (due + horizon <= as-of), so
-they are split separately, by their own dates (both splits are `training.estimator.SnapshotModel.fit`'s).
+early-stopped and calibrated on the later slice (`training.estimator.SnapshotModel.fit`). Both models are hazards,
+so every snapshot counts, its window open or not. A training window without a single known default fits no default
+model: the bundle's p_default is NaN (unknown), not a made-up number.
 TrainConfig's defaults are the estimators' (training.estimator), so a bundle and a model fitted alone agree.
 """
 
@@ -20,7 +21,7 @@ from features.ledger.ledger import Ledger, to_date
 from features.snapshots import as_of_grid
 from training.bundle import ScoringBundle
 from training.estimator import EARLY_STOPPING, NEGATIVE_RATE, NUM_THREADS, ROUNDS, SEED, VALID_SHARE
-from training.models import DefaultModel, TimingModel
+from training.models import DefaultModel, TimingModel, defaults_known
 
 
 @dataclass
@@ -41,6 +42,7 @@ class TrainConfig:
     timing_params: dict = field(default_factory=dict)
     default_params: dict = field(default_factory=dict)
     seed: int = SEED
+    adapt_to_size: bool = True
 
     def estimator_params(self) -> dict:
         """The hyper-parameters both models take from this configuration."""
@@ -50,6 +52,7 @@ class TrainConfig:
             "valid_share": self.valid_share,
             "num_threads": self.num_threads,
             "seed": self.seed,
+            "adapt_to_size": self.adapt_to_size,
         }
 
 
@@ -75,6 +78,15 @@ def training_data(ledger: Ledger, as_of: object, config: TrainConfig) -> Trainin
     return TrainingData(rows, labels, time.perf_counter() - started)
 
 
+NO_DEFAULT_MODEL = "none: no default in the training window"
+"""meta["default_model"] of a bundle trained on a ledger without a single known default: p_default is NaN."""
+
+
+def _sized(params: dict) -> dict:
+    """The size-adapted LightGBM parameters (training.estimator.size_adapted_params), for the record."""
+    return {k: params[k] for k in ("num_leaves", "min_data_in_leaf", "lambda_l2")}
+
+
 def _day(stamp: pd.Timestamp | None) -> str | None:
     return None if stamp is None else str(stamp.date())
 
@@ -96,14 +108,14 @@ def fit_bundle(
     timing = TimingModel(
         params=config.timing_params, negative_rate=config.timing_negative_rate, **config.estimator_params()
     ).fit(rows, labels)
-    if labels["default_censored"].to_numpy(dtype=bool).all():
-        raise ValueError(
-            f"no snapshot before {cutoff.date()} has a complete default window "
-            f"(due + {ledger.default_days} days): the ledger's history is too short to learn defaults"
-        )
-    default = DefaultModel(params=config.default_params, **config.estimator_params()).fit(rows, labels)
+    default: DefaultModel | None = None
+    known_defaults = defaults_known(labels)
+    if known_defaults:
+        default = DefaultModel(
+            params=config.default_params, horizon_days=ledger.default_days, **config.estimator_params()
+        ).fit(rows, labels)
     preprocessor = timing.preprocessor_
-    if default.preprocessor_.categories_ != preprocessor.categories_:  # the bundle hands both one matrix
+    if default is not None and default.preprocessor_.categories_ != preprocessor.categories_:  # one matrix for both
         raise RuntimeError("the timing and default models learned different categories from the same rows")
 
     meta = {
@@ -117,11 +129,15 @@ def fit_bundle(
         "timing_train_rows": timing.n_training_snapshots_,
         "calibration_slice_start": _day(timing.calibration_slice_start_),
         "training_slice_end": _day(timing.training_slice_end_),
-        "default_rows": default.n_snapshots_,
-        "default_training_slice_end": _day(default.training_slice_end_),
-        "default_calibration_slice_start": _day(default.calibration_slice_start_),
+        "known_defaults": known_defaults,
+        "default_model": NO_DEFAULT_MODEL if default is None else "fitted",
+        "default_rows": 0 if default is None else default.n_snapshots_,
+        "default_training_slice_end": None if default is None else _day(default.training_slice_end_),
+        "default_calibration_slice_start": None if default is None else _day(default.calibration_slice_start_),
         "timing_trees": timing.booster_.num_trees(),
-        "default_trees": default.booster_.num_trees(),
+        "default_trees": 0 if default is None else default.booster_.num_trees(),
+        "timing_lightgbm_params": _sized(timing.lightgbm_params_),
+        "default_lightgbm_params": None if default is None else _sized(default.lightgbm_params_),
         "feature_seconds": round(data.seconds, 2),
         "fit_seconds": round(time.perf_counter() - started, 2),
         "config": asdict(config),

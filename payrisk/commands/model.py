@@ -83,7 +83,8 @@ def train(
     holdout: bool = typer.Option(True, "--holdout/--no-holdout", help="Measure out of time first."),
     window_days: int = typer.Option(364, "--window-days"),
 ) -> None:
-    """Train both models as of a date, log to MLflow, register as payment-risk (champion if none exists)."""
+    """Train both models as of a date, log to MLflow, register as payment-risk (champion if none exists and it
+    beats the customer-history baseline on its holdout)."""
     from training.pipeline import train_and_register
     from training.train import TrainConfig
 
@@ -93,12 +94,14 @@ def train(
     started = time.perf_counter()
     cutoff = as_of.resolve(data.known_until)
     outcome = train_and_register(data, cutoff, config, name, uri, holdout=holdout, progress=console.print)
-    if not outcome.table.empty:
+    if outcome.holdout is not None and not outcome.table.empty:
         print_table(outcome.table, f"Holdout (trained {outcome.holdout.cutoff.date()}, 13 weeks after)")
     console.print(
         f"registered {name} version {outcome.version} (run {outcome.run_id})"
         f"{' as champion' if outcome.champion else ''} in {time.perf_counter() - started:.0f} s"
     )
+    if outcome.note:
+        console.print(outcome.note if outcome.champion else f"[yellow]{outcome.note}[/yellow]")
 
 
 def score(
@@ -159,7 +162,7 @@ def backtest(
 ) -> None:
     """Train at each cutoff on its past only; compare model and baselines on the next 13 weeks."""
     from training.backtest import backtest as run_backtest
-    from training.backtest import band_coverage, default_cutoffs, summary_table
+    from training.backtest import band_coverage, default_cutoffs, no_default_note, summary_table
     from training.plots import write_plots
     from training.train import TrainConfig
 
@@ -182,6 +185,8 @@ def backtest(
     pd.concat([r.cash.assign(cutoff=r.cutoff) for r in results]).to_csv(out / "cash_by_week.csv", index=False)
     plots = write_plots(results, out)
     print_table(table, f"Backtest: mean over {len(results)} cutoffs")
+    if no_default_note(results):
+        console.print(no_default_note(results))
     if not cold.empty:
         print_table(cold, "Cold-start customers (no settled history at the cutoff)")
     console.print(f"cash P10-P90 band coverage: {coverage:.0%} of {13 * len(results)} cutoff-weeks (target ~80%)")

@@ -193,7 +193,11 @@ def next_action(
     if broken:
         p = broken[0]
         return "escalate to agency", f"promise {p.promise_id} on {p.invoice_id} for {p.promised_date.date()} broken"
-    hopeless = [i for i in invoices if i["days_past_due"] > escalate_dpd and i["p_default"] >= HIGH_P_DEFAULT]
+    hopeless = [
+        i
+        for i in invoices
+        if i["days_past_due"] > escalate_dpd and pd.notna(i["p_default"]) and i["p_default"] >= HIGH_P_DEFAULT
+    ]
     if hopeless:
         i = hopeless[0]
         return "escalate to agency", (

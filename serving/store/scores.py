@@ -38,7 +38,11 @@ def check_scores(scores: pd.DataFrame) -> None:
     if missing:
         raise ScoresInvalid(f"scores lack column(s): {', '.join(missing)}")
     probabilities = scores[PROBABILITY_COLUMNS].to_numpy(dtype="float64")
-    if len(probabilities) and (~np.isfinite(probabilities) | (probabilities < 0) | (probabilities > 1)).any():
+    unknown = np.zeros(probabilities.shape, dtype=bool)
+    p_default = PROBABILITY_COLUMNS.index("p_default")
+    unknown[:, p_default] = np.isnan(probabilities[:, p_default])  # no default model: P(default) unknown
+    bad = ~np.isfinite(probabilities) & ~unknown | (probabilities < 0) | (probabilities > 1)
+    if len(probabilities) and bad.any():
         raise ScoresInvalid("scores have probabilities that are missing or outside [0, 1]")
     if scores["invoice_id"].duplicated().any():
         raise ScoresInvalid("scores have more than one row for an invoice")
@@ -92,7 +96,7 @@ def run_summary(run: ScoringRun, scores: pd.DataFrame) -> dict:
         "ledger_fingerprint": run.ledger_fingerprint,
         "rows": len(scores),
         "open_amount_base": float(scores["open_amount_base"].sum()),
-        "expected_loss": float(scores["expected_loss"].sum()),
+        "expected_loss": None if scores["expected_loss"].isna().any() else float(scores["expected_loss"].sum()),
     }
 
 
@@ -112,7 +116,7 @@ def score_rows(scores: pd.DataFrame, run_id: int) -> list[dict]:
         elif column in TEXT_COLUMNS:
             out[column] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values]
         else:
-            out[column] = [float(v) for v in values]
+            out[column] = [None if np.isnan(float(v)) else float(v) for v in values]
     return [dict(zip(out, row, strict=True)) for row in zip(*out.values(), strict=True)]
 
 

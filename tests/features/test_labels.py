@@ -131,6 +131,26 @@ def test_default_censored_when_due_plus_90_is_after_the_end_of_the_data():
         assert np.isnan(labels.loc[invoice, "default"]), invoice
 
 
+def test_an_open_default_window_is_observed_up_to_the_end_of_the_data():
+    """T = 2024-02-10 is 10 days after D: the window ends 80 days after T. Known until 2024-03-31, 50 days after T."""
+    labels = labels_at(default_ledger(known_until="2024-03-31"), "2024-02-10")
+    window = labels["default_window_days"]
+    observed = labels["default_observed_days"]
+    assert window["UNPAID"] == 80 and window["RECENT"] == 21 + 90  # RECENT is due 2024-03-02
+    for invoice in ("UNPAID", "PAID_ON_90", "PAID_ON_91", "RECENT"):  # still open, or settled after the data ends
+        assert labels.loc[invoice, "default_censored"] and observed[invoice] == 50, invoice
+    assert observed["PAID_EARLY"] == 50 and labels.loc["PAID_EARLY", "days_to_settle"] == 5  # settled in its window
+    # written off on D + 20: it will never settle, so its whole window is known (a default), though default is NaN
+    assert observed["WRITTEN_OFF"] == window["WRITTEN_OFF"] == 80 and labels.loc["WRITTEN_OFF", "default_censored"]
+
+
+def test_a_passed_default_window_is_observed_to_its_end():
+    labels = labels_at(default_ledger(known_until="2024-06-30"), "2024-02-10")
+    np.testing.assert_array_equal(labels["default_observed_days"], labels["default_window_days"])
+    late = labels_at(default_ledger(known_until="2024-06-30"), after(D, 95)).loc["UNPAID"]  # open past due + 90
+    assert late["default_window_days"] == late["default_observed_days"] == -5 and late["default"] == 1.0
+
+
 def test_the_default_horizon_is_configurable():
     """Ledger(default_days=60): D + 60 = 2024-03-31."""
     ledger = make_ledger(
@@ -168,6 +188,8 @@ def test_labels_keep_the_snapshot_order_and_columns():
         "observed_weeks",
         "default",
         "default_censored",
+        "default_window_days",
+        "default_observed_days",
     ]
     assert labels["invoice_id"].tolist() == snapshots["invoice_id"].tolist()
     assert (labels["as_of"].to_numpy() == snapshots["as_of"].to_numpy()).all()

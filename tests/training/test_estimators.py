@@ -21,8 +21,9 @@ from features.catalog import CATEGORICAL, MODEL_FEATURES
 from features.labels import HORIZON_WEEKS
 from features.weeks import WEEK_FEATURES
 from training.baselines import CustomerHistoryBaseline, DueDateBaseline
-from training.estimator import OWNED_PARAMS
+from training.estimator import OWNED_PARAMS, size_adapted_params
 from training.models import DefaultModel, PlattCalibrator, TimingModel
+from training.periods import PERIOD_FEATURES
 from training.preprocess import Preprocessor
 from training.train import TrainConfig
 
@@ -60,8 +61,19 @@ def _non_default_estimators() -> list:
             seed=11,
             negative_rate=0.5,
             preprocessor=Preprocessor(features=MODEL_FEATURES[:6]),
+            adapt_to_size=False,
         ),
-        DefaultModel(params={"num_leaves": 7}, rounds=5, early_stopping=3, valid_share=0.3, num_threads=1, seed=11),
+        DefaultModel(
+            params={"num_leaves": 7},
+            rounds=5,
+            early_stopping=3,
+            valid_share=0.3,
+            num_threads=1,
+            seed=11,
+            adapt_to_size=False,
+            horizon_days=60,
+            period_days=14,
+        ),
         PlattCalibrator(max_iter=50),
         Preprocessor(features=list(MODEL_FEATURES), categorical=list(CATEGORICAL)[:1]),
         DueDateBaseline(sd_days=3.0),
@@ -240,8 +252,9 @@ def test_bundle_scores_use_the_same_probabilities(trained, scores, feature_rows)
 
 # ----------------------------------------------------------------------------------------------- recipe unchanged
 def test_boosters_are_what_the_pre_refactor_recipe_builds(trained):
-    """LightGBM handed the recorded matrices with the pre-refactor parameters, rounds and early stopping gives the
-    bundle's boosters byte for byte (test_models pins that the matrices are the time split's)."""
+    """LightGBM handed the recorded matrices with the pre-refactor parameters, sized for the rows it got
+    (training.estimator.size_adapted_params), rounds and early stopping gives the bundle's boosters byte for byte
+    (test_models pins that the matrices are the time split's; the default model's are period rows since the hazard)."""
     config = trained.config
     names = trained.bundle.preprocessor.feature_names_
     categorical = trained.bundle.preprocessor.categorical_indices_
@@ -253,9 +266,16 @@ def test_boosters_are_what_the_pre_refactor_recipe_builds(trained):
             names + list(WEEK_FEATURES),
             lambda y: np.where(y > 0, 1.0, 1.0 / config.timing_negative_rate),
         ),
-        (trained.calls[1], trained.bundle.default, PRE_REFACTOR_DEFAULT_OVERRIDES, names, lambda y: None),
+        (
+            trained.calls[1],
+            trained.bundle.default,
+            PRE_REFACTOR_DEFAULT_OVERRIDES,
+            names + list(PERIOD_FEATURES),
+            lambda y: None,
+        ),
     ):
-        params = {**PRE_REFACTOR_PARAMS, **overrides, "num_threads": config.num_threads}
+        base = {**PRE_REFACTOR_PARAMS, **overrides}
+        params = {**base, **size_adapted_params(base, len(call["x"])), "num_threads": config.num_threads}
         train_set = lgb.Dataset(
             call["x"],
             call["y"],

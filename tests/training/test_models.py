@@ -17,6 +17,7 @@ from training.baselines import CustomerHistoryBaseline, DueDateBaseline
 from training.estimator import later_slice
 from training.metrics import expected_calibration_error
 from training.models import DefaultModel, PlattCalibrator, TimingModel, hazards_to_distribution
+from training.periods import expand_periods
 from training.preprocess import Preprocessor, with_extra
 
 
@@ -68,29 +69,24 @@ def _subsequence_mask(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
     return mask
 
 
-def test_default_model_saw_only_complete_windows_and_is_calibrated_later(trained):
+def test_default_model_saw_every_snapshot_and_is_calibrated_later(trained):
+    """The default hazard learns from every snapshot's observed periods (open windows included), split by as-of."""
     meta = trained.bundle.meta
     rows, labels = trained.data.rows, trained.data.labels
-    horizon = pd.Timedelta(days=trained.ledger.default_days)
-    # complete default window, computed from the rows themselves (not from the labels' flag)
-    complete = (rows["due_date"] + horizon <= trained.as_of).to_numpy()
-    assert complete.any() and not complete.all()
-    np.testing.assert_array_equal(complete, ~labels["default_censored"].to_numpy())
-    assert meta["default_rows"] == int(complete.sum())
-    later = np.zeros(len(rows), dtype=bool)
-    later[complete] = later_slice(rows.loc[complete, "as_of"], trained.config.valid_share)
-    train_rows = complete & ~later
+    assert meta["default_rows"] == len(rows) and labels["default_censored"].any()
+    later = later_slice(rows["as_of"], trained.config.valid_share)
     assert _date(meta["default_calibration_slice_start"]) > _date(meta["default_training_slice_end"])
-    assert rows.loc[train_rows, "as_of"].max() == _date(meta["default_training_slice_end"])
+    assert rows.loc[~later, "as_of"].max() == _date(meta["default_training_slice_end"])
     assert rows.loc[later, "as_of"].min() == _date(meta["default_calibration_slice_start"])
-
+    model = trained.bundle.default
     default_call = trained.calls[1]
-    transform = trained.bundle.preprocessor.transform
-    np.testing.assert_array_equal(default_call["x"], transform(rows[train_rows]))
-    np.testing.assert_array_equal(default_call["y"], labels["default"].to_numpy()[train_rows])
-    np.testing.assert_array_equal(default_call["x_valid"], transform(rows[later]))
-    np.testing.assert_array_equal(default_call["y_valid"], labels["default"].to_numpy()[later])
-    assert set(np.unique(default_call["y"])) == {0.0, 1.0}  # no censored (NaN) label reached the model
+    for part, x, y in ((~later, "x", "y"), (later, "x_valid", "y_valid")):
+        expected_x, expected_y, _ = model._design(rows[part], labels[part], training=True)
+        np.testing.assert_array_equal(default_call[x], expected_x)
+        np.testing.assert_array_equal(default_call[y], expected_y)
+    assert set(np.unique(default_call["y"])) == {0.0, 1.0}  # settled in the period, or not: never NaN
+    position, _, _ = expand_periods(rows[~later], model.horizon_days, model.period_days, labels[~later])
+    assert labels[~later]["default_censored"].to_numpy()[position].any()  # open windows reached the model
 
 
 # ----------------------------------------------------------------------------------------------- distributions
@@ -151,9 +147,10 @@ def test_more_days_past_due_does_not_lower_default_risk(trained, feature_rows):
     previous = base
     for extra in (15, 30, 60, 120):
         shifted = feature_rows.copy()
-        shifted["days_past_due"] = shifted["days_past_due"] + extra
+        shifted["days_to_due"] = shifted["days_to_due"] - extra  # the same invoice, older: its window shrinks
+        shifted["days_past_due"] = np.clip(-shifted["days_to_due"], 0, None)
         mean = model.predict_default(shifted).mean()
-        assert mean >= previous - 1e-12, f"+{extra} days past due lowered the mean p_default"
+        assert mean >= previous - 1e-12, f"{extra} days older lowered the mean p_default"
         previous = mean
 
 

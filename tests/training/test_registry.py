@@ -33,6 +33,7 @@ from training.pipeline import TrainOutcome, train_and_register
 PROBABILITIES = [*WEEK_COLUMNS, "p_pay_later", "p_default"]
 pytestmark = [pytest.mark.mlflow, pytest.mark.slow]
 SERVE_START_SECONDS = 60
+FORCED = "test fixture: serve the first model"
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Registered:
     first: TrainOutcome
     second: TrainOutcome
     champion_after_second: str | None
+    champion_after_first: str | None
     bundles: list[ScoringBundle]
     """The in-memory bundles train_and_register trained and registered, version 1 first."""
 
@@ -65,8 +67,9 @@ def registered(trained, tmp_path_factory) -> Iterator[Registered]:
 
         with pytest.MonkeyPatch.context() as spy:
             spy.setattr(pipeline, "fit_bundle", recording_fit)
-            outcomes = [
-                train_and_register(
+
+            def register() -> TrainOutcome:
+                return train_and_register(
                     trained.ledger,
                     trained.as_of,
                     trained.config,
@@ -75,10 +78,21 @@ def registered(trained, tmp_path_factory) -> Iterator[Registered]:
                     holdout=False,
                     progress=lambda *_: None,
                 )
-                for _ in range(2)
-            ]
+
+            first = register()
+            first_champion = registry.champion_version(MODEL_NAME)  # --no-holdout: no evidence, no champion
+            pipeline.promote(MODEL_NAME, first.version, env["MLFLOW_TRACKING_URI"], force=True, reason=FORCED)
+            outcomes = [first, register()]
             champion = registry.champion_version(MODEL_NAME)
-        yield Registered(env, env["MLFLOW_TRACKING_URI"], Path(env["PAYRISK_MODELS_DIR"]), *outcomes, champion, bundles)
+        yield Registered(
+            env,
+            env["MLFLOW_TRACKING_URI"],
+            Path(env["PAYRISK_MODELS_DIR"]),
+            *outcomes,
+            champion,
+            first_champion,
+            bundles,
+        )
         reset_mlflow()
     get_settings.cache_clear()
 
@@ -89,14 +103,15 @@ def _version_of(registered: Registered, alias: str = "champion") -> str:
 
 
 # ----------------------------------------------------------------------------------------------- registration
-def test_first_registration_becomes_the_champion(registered, trained):
+def test_first_registration_without_a_holdout_is_not_promoted_until_forced(registered, trained):
     first = registered.first
-    assert first.version == "1" and first.champion
+    assert first.version == "1" and not first.champion and registered.champion_after_first is None
+    assert 'payrisk promote --candidate 1 --force --reason "..."' in first.note
     assert first.holdout is None and first.table.empty
     registry.configure(registered.uri)
     mv = registry.client().get_model_version(MODEL_NAME, "1")
     assert mv.run_id == first.run_id
-    assert mv.tags["promotion_reason"] == "first model: no champion existed"
+    assert mv.tags["promotion_reason"] == f"forced: {FORCED}"
     metrics, tags = registry.version_run_metrics(MODEL_NAME, "1")
     assert tags["ledger_fingerprint"] == trained.ledger.as_of(trained.as_of).fingerprint()
     assert tags["as_of"] == str(trained.as_of.date())

@@ -76,6 +76,18 @@ def _model_allowance(session) -> ModelAllowancePublic:
             note="no scoring run stored yet",
         )
     total = session.execute(select(func.sum(Score.expected_loss)).where(Score.scoring_run_id == run.id)).scalar()
+    unknown = session.execute(
+        select(func.count()).where(Score.scoring_run_id == run.id, Score.expected_loss.is_(None))
+    ).scalar()
+    if unknown:
+        return ModelAllowancePublic(
+            value=None,
+            scoring_run_id=run.id,
+            run_as_of=run.as_of,
+            model_version=run.model_version,
+            formula=MODEL_FORMULA,
+            note=f"model {run.model_version} has no default model (no default in its training ledger): no allowance",
+        )
     return ModelAllowancePublic(
         value=round(float(total or 0.0), 2),
         scoring_run_id=run.id,

@@ -41,7 +41,8 @@ InvoiceScorePublic = create_model(
 )
 InvoiceScorePublic.__doc__ = (
     f"One open invoice's scores: P(paid in week k after as_of) for {len(WEEK_COLUMNS)} weeks and later, "
-    "P(default), expected loss (base currency), and the reasons behind them (the columns of `payrisk score`)."
+    "P(default), expected loss (base currency), and the reasons behind them (the columns of `payrisk score`). "
+    "P(default) and expected loss are null when the model has no default model (its training ledger held no default)."
 )
 
 

@@ -91,8 +91,8 @@ class Score(Base):
     # p_pay_week_1 .. p_pay_week_13: generated from the scoring contract (the class body's namespace is a dict)
     locals().update({name: mapped_column(name, Float, nullable=False) for name in WEEK_COLUMNS})
     p_pay_later: Mapped[float] = mapped_column(Float)
-    p_default: Mapped[float] = mapped_column(Float)
-    expected_loss: Mapped[float] = mapped_column(Float)
+    p_default: Mapped[float | None] = mapped_column(Float)  # NULL: the bundle had no default model (no default)
+    expected_loss: Mapped[float | None] = mapped_column(Float)
     priority_rank: Mapped[int] = mapped_column(Integer)
     reasons: Mapped[str | None] = mapped_column(Text)
 
