@@ -71,7 +71,10 @@ class OutstandingPromise:
 
 @dataclass
 class Account:
+    """An account of a collector's worklist, with its open invoices, disputes, promises and suggested next action."""
+
     rank: int
+    """Position in the collector's list (accounts worked within the cooldown come after the others)."""
     customer_id: str
     customer_name: str
     collector_id: str
@@ -91,8 +94,11 @@ class Account:
     last_activity_date: pd.Timestamp | None = None
     last_activity_kind: str | None = None
     global_rank: int = 0
+    """Position by at stake over every account the worklist was built from."""
     today: bool = False
+    """Within the collector's daily capacity."""
     cooling_down: bool = False
+    """Worked within the cooldown days and nothing changed since (moved down)."""
 
 
 def build_worklist(

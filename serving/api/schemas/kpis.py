@@ -6,12 +6,11 @@ import datetime as dt
 
 from pydantic import BaseModel
 
+from serving.api.schemas.from_dataclass import public_model
+from serving.services.kpis import Figure
+from serving.services.provision import MatrixRow
 
-class FigurePublic(BaseModel):
-    value: float | None
-    unit: str
-    formula: str
-    note: str | None = None
+FigurePublic = public_model(Figure)
 
 
 class AgingBucketPublic(BaseModel):
@@ -26,13 +25,7 @@ class AgingPublic(BaseModel):
     formula: str
 
 
-class MatrixRowPublic(BaseModel):
-    bucket: str
-    historical_amount: float
-    defaulted_amount: float
-    loss_rate: float | None
-    current_amount: float
-    allowance: float
+MatrixRowPublic = public_model(MatrixRow)
 
 
 class ProvisionMatrixPublic(BaseModel):

@@ -1,4 +1,4 @@
-"""Worklist response models."""
+"""Worklist response models: the account models are generated from the domain dataclasses (from_dataclass.py)."""
 
 from __future__ import annotations
 
@@ -6,64 +6,14 @@ import datetime as dt
 
 from pydantic import BaseModel
 
+from serving.api.schemas.from_dataclass import public_model
+from serving.services.worklist import Account, OpenDispute, OutstandingPromise, WorklistInvoice
 
-class WorklistInvoicePublic(BaseModel):
-    invoice_id: str
-    open_amount: float
-    currency: str
-    open_amount_base: float
-    due_date: dt.date
-    days_past_due: int
-    p_default: float | None
-    expected_pay_date: dt.date | None
-    expected_loss: float
-    cash_not_expected_4_weeks: float
-    reasons: list[str]
-
-
-class OpenDisputePublic(BaseModel):
-    dispute_id: str
-    invoice_id: str
-    opened_date: dt.date
-    reason: str
-
-
-class PromisePublic(BaseModel):
-    promise_id: str
-    invoice_id: str
-    created_date: dt.date
-    promised_date: dt.date
-    amount: float | None
-    broken: bool
-
-
-class AccountPublic(BaseModel):
-    rank: int
-    """Position in the collector's list (accounts worked within the cooldown come after the others)."""
-    customer_id: str
-    customer_name: str
-    collector_id: str
-    at_stake: float
-    expected_loss: float
-    cash_not_expected_4_weeks: float
-    open_amount_base: float
-    past_due_amount_base: float
-    oldest_days_past_due: int
-    aging: dict[str, float]
-    next_action: str
-    next_action_reason: str
-    top_reasons: list[str]
-    invoices: list[WorklistInvoicePublic]
-    open_disputes: list[OpenDisputePublic]
-    promises: list[PromisePublic]
-    last_activity_date: dt.date | None
-    last_activity_kind: str | None
-    global_rank: int
-    """Position by at stake over every account the worklist was built from."""
-    today: bool
-    """Within the collector's daily capacity."""
-    cooling_down: bool
-    """Worked within the cooldown days and nothing changed since (moved down)."""
+WorklistInvoicePublic = public_model(WorklistInvoice)
+OpenDisputePublic = public_model(OpenDispute)
+PromisePublic = public_model(OutstandingPromise, "PromisePublic")
+AccountPublic = public_model(Account)
+"""An account of the worklist: the fields of `serving.services.worklist.Account`, dates as days."""
 
 
 class ScoringRunRef(BaseModel):
