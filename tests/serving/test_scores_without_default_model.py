@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from serving.store.scores import ScoresInvalid, check_scores, finish_run, read_scores, start_run
-from tests.serving.conftest import TEST_ACTOR, headers
-from tests.serving.test_worklist import score_row
+from tests.support.databases import TEST_ACTOR
+from tests.support.http import headers
+from tests.support.scores import score_row
 
 
 def _unknown_default_scores() -> pd.DataFrame:

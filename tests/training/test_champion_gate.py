@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.deteriorating import TRAIN_AS_OF, deteriorating_ledger
+from tests.support.mlflow import MODEL_NAME
 from training import registry
 from training.pipeline import beats_customer_history, train_and_register
 from training.train import TrainConfig
-
-from .conftest import MODEL_NAME
-from .deteriorating import TRAIN_AS_OF, deteriorating_ledger
 
 GOOD = TrainConfig(rounds=40, num_threads=1)
 CRIPPLED = TrainConfig(rounds=1, num_threads=1, timing_params={"learning_rate": 1e-4}, window_days=28)

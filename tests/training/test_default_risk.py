@@ -13,13 +13,12 @@ import pytest
 
 from features.build import build_features
 from features.labels import build_labels
+from tests.support.deteriorating import TRAIN_AS_OF, deteriorating_ledger
 from training.backtest import NO_DEFAULT_NOTE, evaluate_cutoff, no_default_note
 from training.estimator import SnapshotModel, later_slice, size_adapted_params
 from training.models import DefaultModel, NoDefaultsError, defaults_known
 from training.periods import expand_periods
 from training.train import NO_DEFAULT_MODEL, TrainConfig, fit_bundle, training_data
-
-from .deteriorating import TRAIN_AS_OF, deteriorating_ledger
 
 FIT = {"rounds": 60, "num_threads": 1}
 CONFIG = TrainConfig(rounds=40, window_days=364, num_threads=1)
