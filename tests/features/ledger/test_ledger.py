@@ -431,7 +431,8 @@ def test_fx_rate_is_latest_rate_on_or_before_the_date(rates, asks):
             "rate_to_base": [r / 1000 for _, _, r in rates],
         }
     )
-    ledger = Ledger({"fx_rates": fx}, base_currency="USD")  # fx_rate reads nothing else
+    # fx_rate reads nothing else
+    ledger = Ledger({"fx_rates": fx}, base_currency="USD", known_until=pd.Timestamp("2100-01-01"))
     got = ledger.fx_rate(pd.Series([c for c, _ in asks]), pd.Series([day(d) for _, d in asks]))
     for (currency, offset), value in zip(asks, got, strict=True):
         if currency == "USD":
