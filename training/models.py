@@ -64,6 +64,7 @@ class TimingModel(SnapshotModel):
         preprocessor: Preprocessor | None = None,
         adapt_to_size: bool = True,
         negative_rate: float = NEGATIVE_RATE,
+        refit: bool = False,
     ):
         super().__init__(
             params=params,
@@ -74,6 +75,7 @@ class TimingModel(SnapshotModel):
             seed=seed,
             preprocessor=preprocessor,
             adapt_to_size=adapt_to_size,
+            refit=refit,
         )
         self.negative_rate = negative_rate
 
@@ -156,6 +158,7 @@ class DefaultModel(SnapshotModel):
         adapt_to_size: bool = True,
         horizon_days: int = DEFAULT_HORIZON_DAYS,
         period_days: int = PERIOD_DAYS,
+        refit: bool = True,
     ):
         super().__init__(
             params=params,
@@ -166,6 +169,7 @@ class DefaultModel(SnapshotModel):
             seed=seed,
             preprocessor=preprocessor,
             adapt_to_size=adapt_to_size,
+            refit=refit,
         )
         self.horizon_days = horizon_days
         self.period_days = period_days

@@ -48,11 +48,6 @@ def deteriorating():
     return ledger, data, open_at_t, realised
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="passed on the default-model branch (bias cut ~85%); after merging the business-day calendar features the "
-    "cut is ~30% (0.076 left of 0.109): open in issue 9",
-)
 def test_recent_deterioration_is_not_missed_by_the_default_model(deteriorating):
     _, data, open_at_t, realised = deteriorating
     assert not np.isnan(realised).any()

@@ -291,7 +291,14 @@ def test_boosters_are_what_the_pre_refactor_recipe_builds(trained):
             valid_sets=[valid],
             callbacks=[lgb.early_stopping(config.early_stopping, verbose=False)],
         )
+        if model.refit:  # then again on every snapshot (the later slice too), for the rounds early stopping chose
+            refit = trained.calls[2]
+            assert len(refit["x"]) == len(call["x"]) + len(call["x_valid"]) and refit["x_valid"] is None
+            refit_set = lgb.Dataset(refit["x"], refit["y"], feature_name=feature_names, categorical_feature=categorical)
+            booster = lgb.train(params, refit_set, num_boost_round=booster.best_iteration or booster.num_trees())
+            assert model.calibrator_ is None and model.refit_rounds_ == booster.num_trees()
         assert booster.model_to_string() == model.booster_.model_to_string(), _name(model)
+    assert not trained.bundle.timing.refit and len(trained.calls) == 3
 
 
 # ----------------------------------------------------------------------------------------------- sklearn's checks
