@@ -25,6 +25,7 @@ from features.ledger.contract import (
     TABLE_ORDER,
     TABLES,
 )
+from features.ledger.extras import ExtraFeature, read_manifest
 from features.ledger.io import ROW_COLUMN, find_table_file, read_ledger_dir
 
 EARLIEST_PLAUSIBLE = pd.Timestamp("1990-01-01")
@@ -53,6 +54,7 @@ class ValidationReport:
     raw_tables: dict[str, pd.DataFrame]  # text cells, all rows
     rejected: dict[str, pd.DataFrame] = field(default_factory=dict)  # raw rows with a `reason` column
     file_names: dict[str, str] = field(default_factory=dict)  # table -> the file it was read from
+    extras: tuple[ExtraFeature, ...] = ()  # the extra feature columns declared in features.json
 
     @property
     def errors(self) -> list[Problem]:
@@ -132,7 +134,9 @@ def validate_dir(directory: Path, base_currency: str = "USD", today: pd.Timestam
     for name in ORDER:
         path = find_table_file(Path(directory), name)
         file_names[name] = path.name if path else f"{name}.csv"
-    return validate_tables(raw_tables, typed_tables, parse_problems, file_names, base_currency, today)
+    report = validate_tables(raw_tables, typed_tables, parse_problems, file_names, base_currency, today)
+    report.extras = read_manifest(Path(directory))
+    return report
 
 
 def validate_tables(
