@@ -196,7 +196,9 @@ def main() -> None:
             f"at their issue date ({(test['actual'] > test['due_date']).mean():.0%} paid late)"
         )
         predicted, days_late = customer_mean(base, cutoff, test)
-        results.append(("customer as-of mean days late", *metrics(test["actual"], predicted, test["due_date"], days_late)))
+        results.append(
+            ("customer as-of mean days late", *metrics(test["actual"], predicted, test["due_date"], days_late))
+        )
         config = TrainConfig(num_threads=args.threads)
         for at_issue in (False, True):
             for extras in (False, True):

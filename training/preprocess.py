@@ -25,9 +25,7 @@ class Preprocessor(BaseEstimator):
     scoring ledger without it) get it as missing, with a warning; rows lacking a catalog feature are an error.
     """
 
-    def __init__(
-        self, *, features: list[str] | None = None, categorical: list[str] | None = None, extras: bool = True
-    ):
+    def __init__(self, *, features: list[str] | None = None, categorical: list[str] | None = None, extras: bool = True):
         self.features = features
         self.categorical = categorical
         self.extras = extras
@@ -87,7 +85,7 @@ class Preprocessor(BaseEstimator):
         for offset, column in enumerate(self.categorical_):
             if column not in rows.columns:
                 continue
-            codes = pd.Categorical(rows[column].astype("str").to_numpy(), categories=self.categories_[column]).codes
+            codes = pd.Index(self.categories_[column]).get_indexer(rows[column].astype("str").to_numpy())  # -1: unseen
             matrix[:, len(numeric) + offset] = np.where(codes >= 0, codes, np.nan)
         return matrix
 

@@ -201,11 +201,15 @@ class FieldReader:
                     values, bad = parse_amounts(text, decimal, thousands)
                     message = (
                         f"[{self.spec.name}.features] {feature.name}: numeric feature, not a number (decimal "
-                        f"{decimal!r}, thousands {thousands!r}); write e.g. 1{thousands}234{decimal}50 or -12{decimal}5, "
-                        f'or declare it kind = "categorical"'
+                        f"{decimal!r}, thousands {thousands!r}); write e.g. 1{thousands}234{decimal}50 or "
+                        f'-12{decimal}5, or declare it kind = "categorical"'
                     )
                 else:
-                    formats = ("iso",) if pd.api.types.is_datetime64_any_dtype(self.frame[column].dtype) else read.date_formats
+                    formats = (
+                        ("iso",)
+                        if pd.api.types.is_datetime64_any_dtype(self.frame[column].dtype)
+                        else read.date_formats
+                    )
                     values, bad = parse_dates(text, formats)
                     message = (
                         f"[{self.spec.name}.features] {feature.name}: known_from is not a date in any of the "

@@ -232,11 +232,14 @@ def _features(path: Path, table: str, value: object) -> dict[str, FeatureSpec]:
         kind = entry.get("kind", "categorical")
         if kind not in KINDS:
             raise _fail(
-                path, f"[{where}] {name}: kind must be one of {', '.join(KINDS)}, not {kind!r}{_suggest(str(kind), KINDS)}"
+                path,
+                f"[{where}] {name}: kind must be one of {', '.join(KINDS)}, not {kind!r}{_suggest(str(kind), KINDS)}",
             )
         known_from = entry.get("known_from")
         if known_from is not None and (not isinstance(known_from, str) or not known_from):
-            raise _fail(path, f'[{where}] {name}: known_from must name the source date column, e.g. known_from = "ScoreDate"')
+            raise _fail(
+                path, f'[{where}] {name}: known_from must name the source date column, e.g. known_from = "ScoreDate"'
+            )
         out[name] = FeatureSpec(name, column, str(kind), known_from)
     return out
 

@@ -129,7 +129,8 @@ def type_extras(
     tables: dict[str, pd.DataFrame], extras: tuple[ExtraFeature, ...], file_names: dict[str, str], row_column: str
 ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Type the declared extra columns in place of their text: numeric -> float64, categorical -> str ("" =
-    missing), known_from -> DATE_DTYPE. Returns the tables and one Problem per bad cell or missing column."""
+    missing), known_from -> DATE_DTYPE; a dated value without a date is never known (made missing). Returns the
+    tables and one Problem per bad cell or missing column."""
     problems: list[Problem] = []
     out = dict(tables)
     for table in EXTRA_TABLES:
@@ -186,11 +187,18 @@ def type_extras(
                 frame[column] = parsed
                 for idx in np.flatnonzero(bad.to_numpy()):
                     problems.append(Problem(file, int(rows.iat[idx]), column, text.iat[idx], expected, "parse"))
+        for e in mine:  # a dated value without its date is never known: missing, as of any T
+            if e.known_from is not None:
+                never = frame[e.known_from].isna()
+                if never.any():
+                    frame.loc[never, e.column] = np.nan if e.kind == "numeric" else ""
         out[table] = frame
     return out, problems
 
 
-def mask_unknown(frame: pd.DataFrame, extras: tuple[ExtraFeature, ...], table: str, cutoff: pd.Timestamp) -> pd.DataFrame:
+def mask_unknown(
+    frame: pd.DataFrame, extras: tuple[ExtraFeature, ...], table: str, cutoff: pd.Timestamp
+) -> pd.DataFrame:
     """The table with every dated extra not known by the end of day `cutoff` (date > cutoff or missing) masked."""
     dated = [e for e in extras if e.table == table and e.known_from and e.known_from in frame and e.column in frame]
     if not dated:

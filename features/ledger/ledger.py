@@ -77,7 +77,9 @@ class Ledger:
         if problems:
             raise LedgerError("the ledger tables do not fit the contract", problems)
         end = to_date(known_until) if known_until is not None else last_fact_date(tables)
-        return cls(tables, base_currency=base_currency, default_days=default_days, known_until=end, extras=tuple(extras))
+        return cls(
+            tables, base_currency=base_currency, default_days=default_days, known_until=end, extras=tuple(extras)
+        )
 
     @classmethod
     def load(
