@@ -74,12 +74,19 @@ def test_a_bad_number_and_a_missing_declared_column_are_named_by_file_row_and_co
         Ledger.load(tmp_path)
 
 
-def test_undeclared_x_columns_are_kept_as_text_without_a_manifest(tmp_path):
+def test_undeclared_x_columns_are_kept_as_text_with_a_warning(tmp_path):
     directory = _write(tmp_path, channel_tables(customers=2, months=2))
     (directory / MANIFEST).unlink()
     ledger = Ledger.load(directory)
     assert ledger.extras == ()
     assert ledger.invoices["x_score"].dtype != np.float64  # not a feature: carried along as text
+    warned = {(p.file, p.column) for p in validate_dir(directory).warnings if p.rule == "undeclared_extra_column"}
+    assert warned == {
+        ("invoices.csv", "x_channel"),
+        ("invoices.csv", "x_score"),
+        ("invoices.csv", "x_score_known_from"),
+        ("customers.csv", "x_region"),
+    }
 
 
 def test_as_of_masks_a_dated_extra_until_its_date_and_keeps_undated_ones():
