@@ -125,6 +125,7 @@ def fit_bundle(
         "base_currency": ledger.base_currency,
         "loss_given_default": config.loss_given_default,
         "features": preprocessor.feature_names_,
+        "extra_features": list(preprocessor.extras_),
         "snapshot_rows": len(rows),
         "timing_train_rows": timing.n_training_snapshots_,
         "calibration_slice_start": _day(timing.calibration_slice_start_),
