@@ -129,7 +129,7 @@ def set_up(directory: Path, customers: int, months: int) -> Setup:
         ),
     )
     if not outcome.is_champion:  # without a holdout the first-champion gate cannot pass: serve it for latency only
-        registry.set_champion(MODEL_NAME, outcome.version, "benchmark: served to measure latency, not promoted on merit")
+        registry.set_champion(MODEL_NAME, outcome.version, "benchmark: served to measure latency, not on merit")
     upgrade(database_url)
     engine = make_engine(database_url)
     sessions = make_sessionmaker(engine)
