@@ -284,8 +284,10 @@ class SnapshotModel(BaseEstimator):
         there (customers deteriorating in the last months). The number of rounds stays the one early stopping chose
         on the held-out fit. Its calibrator is dropped: it corrected the drift of a booster that had not seen the
         later slice, and applied to one that has, it corrects twice (measured on the simulator, seed 5, three
-        backtest cutoffs: mean ECE 0.035 without refit, 0.032 refit and recalibrated, 0.028 refit alone; on the
-        deteriorating test ledger the recalibrated refit over-shoots the realised default rate by 0.08).
+        backtest cutoffs: default ECE 0.035 without refit, 0.032 refit and recalibrated, 0.028 refit alone; on the
+        deteriorating test ledger the recalibrated refit over-shoots the realised default rate by 0.08). The timing
+        model gains too (same ledger, two cutoffs: log loss 1.485 -> 1.447, pay-date MAE 9.82 -> 9.65 days), for
+        about twice the training time.
         """
         best = self.booster_.best_iteration or self.booster_.num_trees()
         x, y, weight = self._design(rows, labels, training=True)

@@ -64,7 +64,7 @@ class TimingModel(SnapshotModel):
         preprocessor: Preprocessor | None = None,
         adapt_to_size: bool = True,
         negative_rate: float = NEGATIVE_RATE,
-        refit: bool = False,
+        refit: bool = True,
     ):
         super().__init__(
             params=params,
