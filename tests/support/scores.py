@@ -23,7 +23,7 @@ def score_row(invoice_id, customer_id, open_base, p_default, first_four, next_ni
         "currency": "USD",
         "open_amount_base": open_base,
         "days_past_due": 0,
-        "expected_pay_date": pd.Timestamp("2024-04-01"),
+        "pay_date_median_within_horizon": pd.Timestamp("2024-04-01"),
         "pay_date_p10": pd.NaT,
         "pay_date_p50": pd.NaT,
         "pay_date_p90": pd.NaT,

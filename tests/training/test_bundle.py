@@ -15,7 +15,7 @@ from tests.support.trained import cut_tables
 from training.bundle import SCORE_COLUMNS, WEEK_COLUMNS
 from training.explain import NOT_A_REASON, _phrase_for
 
-DATE_COLUMNS = ["as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90"]
+DATE_COLUMNS = ["as_of", "pay_date_median_within_horizon", "pay_date_p10", "pay_date_p50", "pay_date_p90"]
 TEXT_COLUMNS = ["invoice_id", "customer_id", "currency", "reasons"]
 QUANTILES = {"pay_date_p10": 0.1, "pay_date_p50": 0.5, "pay_date_p90": 0.9}
 
@@ -82,7 +82,7 @@ def test_pay_dates_agree_with_the_distribution(scores):
     assert (p10.notna() | p50.isna()).all() and (p50.notna() | p90.isna()).all()
     assert p90.isna().any() and p90.notna().any()  # both cases occur in the fixture
 
-    expected = _days_after(scores, "expected_pay_date")
+    expected = _days_after(scores, "pay_date_median_within_horizon")
     within = cdf[:, -1] > 0
     assert expected[within].notna().all() and expected[~within].isna().all()
     assert expected[within].between(1, 7 * HORIZON_WEEKS).all()
