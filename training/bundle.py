@@ -15,12 +15,12 @@ import pandas as pd
 
 from features.build import FeatureConfig, build_features
 from features.calendar import closing_day_numbers
-from features.days import NO_DAY, from_days, to_days
+from features.days import NO_DAY, from_days
 from features.labels import HORIZON_WEEKS
 from features.ledger.contract import DATE_DTYPE
 from features.ledger.ledger import Ledger
 from training.contract import SCORE_COLUMNS, WEEK_COLUMNS
-from training.days import DaySpread, daily_readouts
+from training.days import DaySpread
 from training.explain import reasons as explain_reasons
 from training.models import DefaultModel, TimingModel
 from training.preprocess import Preprocessor
@@ -108,19 +108,14 @@ class ScoringBundle:
                 "days_past_due": rows["days_past_due"].to_numpy(dtype=np.float64).astype(np.int64),
             }
         )
-        t = to_days(rows["as_of"]) if len(rows) else np.zeros(0, dtype=np.int64)
-        due = to_days(rows["due_date"]) if len(rows) else np.zeros(0, dtype=np.int64)
-        daily = self.day_spread.daily(rows, proba)
-        readouts = daily_readouts(daily, t, due)
+        readouts = self.day_spread.readouts(rows, proba)
         for name, key in (
             ("pay_date_median_within_horizon", "median_within_horizon"),
             ("pay_date_p10", "p10"),
             ("pay_date_p50", "p50"),
             ("pay_date_p90", "p90"),
         ):
-            # every day with mass is a business day, except in a week without one (its mass is spread evenly)
-            day = self.day_spread.next_business_day(rows, t + readouts[key]) if len(rows) else np.zeros(0)
-            days = np.where(np.isfinite(day), day, float(NO_DAY)).astype(np.int64)
+            days = np.where(np.isfinite(readouts[key]), readouts[key], float(NO_DAY)).astype(np.int64)
             out[name] = from_days(days).astype(DATE_DTYPE).to_numpy()
         for k, column in enumerate(WEEK_COLUMNS):
             out[column] = proba[:, k]

@@ -164,6 +164,20 @@ class DaySpread:
         weight /= weight.sum(axis=2, keepdims=True)
         return (weight * proba[:, :HORIZON_WEEKS, None]).reshape(n, DAYS)
 
+    def readouts(self, rows: pd.DataFrame, proba: np.ndarray) -> dict[str, np.ndarray]:
+        """What the scores read off the daily distribution: day numbers (float, NaN = none) of the point date
+        ("median_within_horizon") and of "p10" / "p50" / "p90", each on a business day, and "p_late" / "p_late_30".
+        """
+        if len(rows) == 0:
+            empty = np.zeros(0)
+            return {k: empty for k in ("median_within_horizon", "p10", "p50", "p90", "p_late", "p_late_30")}
+        t, due = to_days(rows["as_of"]), to_days(rows["due_date"])
+        out = daily_readouts(self.daily(rows, proba), t, due)
+        for key in ("median_within_horizon", "p10", "p50", "p90"):
+            # every day with mass is a business day, except in a week without one (its mass is spread evenly)
+            out[key] = self.next_business_day(rows, t + out[key])
+        return out
+
     def next_business_day(self, rows: pd.DataFrame, days: np.ndarray) -> np.ndarray:
         """The business day on or after each day number (NaN stays NaN), in each row's calendar."""
         context_days = np.where(np.isfinite(days), days, 0).astype(np.int64)
