@@ -151,24 +151,76 @@ class DaySpread:
             )
         if n == 0:
             return np.zeros((0, DAYS))
-        days = to_days(rows["as_of"])[:, None] + np.arange(1, DAYS + 1)[None, :]
-        context = _Context(rows, self.closing_days, days)
-        z = self.gamma * context.log_share(self.global_weekday_share, self.prior_runs)
-        for b, values in zip(self.beta, context.feature_list(), strict=True):
-            if b != 0.0:
-                z += b * values
-        z = np.where(context.business, z, -np.inf).reshape(n, HORIZON_WEEKS, 7)
+        z, business = self._day_scores(rows)
+        z = np.where(business, z, -np.inf).reshape(n, HORIZON_WEEKS, 7)
         top = z.max(axis=2, keepdims=True)
         empty = ~np.isfinite(top)  # a week without a business day: its 7 days evenly
         weight = np.where(empty, 1.0, np.exp(z - np.where(empty, 0.0, top)))
         weight /= weight.sum(axis=2, keepdims=True)
         return (weight * proba[:, :HORIZON_WEEKS, None]).reshape(n, DAYS)
 
+    def _day_scores(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(z, business) over days 1..91 after each row's T: the same sum as `_Context.feature_list` weighted by
+        gamma and beta (a test pins that), computed fast: what depends only on (country, T) once per distinct pair,
+        the dates of a row (due, promise, runs) added where they fall instead of compared with all 91 days."""
+        n, offsets = len(rows), np.arange(1, DAYS + 1)
+        t, due = to_days(rows["as_of"]), to_days(rows["due_date"])
+        cal, code = _calendar(rows, self.closing_days, np.r_[t, t + DAYS + 1])
+        beta = dict(zip(DAY_FEATURES, self.beta, strict=True))
+        unique, inverse = np.unique(code * np.int64(2**21) + t, return_inverse=True)
+        u_code, u_days = (unique // 2**21)[:, None], (unique % 2**21)[:, None] + offsets[None, :]
+        u_business = cal.is_business_day(u_code, u_days)
+        u_fifteenth = cal.previous_business_day(u_code, u_days - day_of_month(u_days) + 15)
+        u_calendar = (
+            beta["month_end"] * (u_days == cal.month_end_business_day(u_code, u_days))
+            + beta["quarter_end"] * (u_days == cal.quarter_end_business_day(u_code, u_days))
+            + beta["mid_month"] * (u_days == u_fifteenth)
+        )
+        business = u_business[inverse]
+        shares = np.nan_to_num(np.stack([rows[c].to_numpy(dtype=np.float64) for c in WEEKDAY_SHARE_COLUMNS], axis=1))
+        runs = np.nan_to_num(rows["hist_run_count"].to_numpy(dtype=np.float64))[:, None]
+        smoothed = (runs * shares + self.prior_runs * np.asarray(self.global_weekday_share)[None, :]) / (
+            runs + self.prior_runs
+        )
+        first_weekday = weekday(t + 1)[:, None]
+        z = self.gamma * np.take_along_axis(np.log(smoothed + 1e-4), (first_weekday + offsets - 1) % 7, axis=1)
+        z += u_calendar[inverse]
+        if beta["business_day_of_month_habit"] != 0.0:
+            modal = rows["hist_modal_business_day_of_month"].to_numpy(dtype=np.float64)[:, None]
+            weight = np.nan_to_num(rows["hist_business_day_of_month_concentration"].to_numpy(np.float64))[:, None]
+            bdom = cal.business_day_index(u_code, u_days)[inverse]
+            z += beta["business_day_of_month_habit"] * ((bdom == modal) & business) * weight
+        row = np.arange(n)
+
+        def add(day_numbers: np.ndarray, b: float, where: np.ndarray) -> None:
+            column = np.where(where, day_numbers - t - 1, -1)
+            inside = (column >= 0) & (column < DAYS)
+            z[row[inside], column[inside].astype(np.int64)] += b
+
+        due_business = cal.is_business_day(code, due)
+        add(due, beta["due_date"], due_business)
+        add(cal.previous_business_day(code, due), beta["due_business_day_before"], ~due_business)
+        add(cal.next_business_day(code, due), beta["due_business_day_after"], ~due_business)
+        promise = _on_business_day(cal, code, t + rows["days_to_promised_date"].to_numpy(dtype=np.float64))
+        add(np.nan_to_num(promise), beta["promised_date"], np.isfinite(promise))
+        if beta["expected_run"] != 0.0:
+            next_run = t + rows["days_to_next_expected_run"].to_numpy(dtype=np.float64)
+            gap = rows["hist_run_gap_median"].to_numpy(dtype=np.float64)
+            z += beta["expected_run"] * _run_marks(cal, code, t + 1, DAYS, next_run, gap)
+        return z, business
+
     def readouts(self, rows: pd.DataFrame, proba: np.ndarray) -> dict[str, np.ndarray]:
         """What the scores read off the daily distribution: day numbers (float, NaN = none) of the point date
         ("median_within_horizon") and of "p10" / "p50" / "p90", each on a business day, and "p_late" / "p_late_30".
         """
-        if len(rows) == 0:
+        n = len(rows)
+        if n > _CHUNK_ROWS:  # chunk by chunk: only the (n,) results are put together
+            parts = [
+                self.readouts(rows.iloc[a : a + _CHUNK_ROWS], proba[a : a + _CHUNK_ROWS])
+                for a in range(0, n, _CHUNK_ROWS)
+            ]
+            return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+        if n == 0:
             empty = np.zeros(0)
             return {k: empty for k in ("median_within_horizon", "p10", "p50", "p90", "p_late", "p_late_30")}
         t, due = to_days(rows["as_of"]), to_days(rows["due_date"])
@@ -204,10 +256,11 @@ def daily_readouts(daily: np.ndarray, t: np.ndarray, due: np.ndarray) -> dict[st
     for q in (0.1, 0.5, 0.9):
         level = np.full(n, q)
         out[f"p{int(q * 100)}"] = np.where(within >= q - 1e-12, first_reaching(level), np.nan)
-    offsets = np.arange(1, DAYS + 1)
+    rows = np.arange(n)
     for name, allowance in (("p_late", 0), ("p_late_30", LATE_30_DAYS)):
-        on_time = (t[:, None] + offsets[None, :]) <= (due + allowance)[:, None]
-        out[name] = np.clip(1.0 - (daily * on_time).sum(axis=1), 0.0, 1.0)
+        last_on_time = np.minimum(due + allowance - t, DAYS)  # days 1 .. this are on time
+        on_time = np.where(last_on_time >= 1, cdf[rows, np.clip(last_on_time, 1, DAYS) - 1], 0.0) if n else cdf[:, 0]
+        out[name] = np.clip(1.0 - on_time, 0.0, 1.0)
     return out
 
 
@@ -228,6 +281,33 @@ def _on_business_day(calendar: BusinessCalendar, code: np.ndarray, days: np.ndar
     known = np.isfinite(days)
     moved = calendar.previous_business_day(code, np.where(known, np.round(days), 0).astype(np.int64))
     return np.where(known, moved, np.nan)
+
+
+def _run_marks(
+    calendar: BusinessCalendar,
+    code: np.ndarray,
+    first: np.ndarray,
+    n_days: int,
+    next_run: np.ndarray,
+    gap: np.ndarray,
+) -> np.ndarray:
+    """(n, n_days) 1 on the customer's expected runs in days first .. first + n_days - 1: the next expected run,
+    then every median gap after it, each on the business day on or before it (NaN run or gap: none)."""
+    marks = np.zeros((len(first), n_days))
+    usable = np.isfinite(next_run) & np.isfinite(gap) & (gap > 0)
+    if not usable.any():
+        return marks
+    step = np.where(usable, gap, 1.0)
+    start = np.where(usable, next_run, 0.0)
+    last = first + n_days - 1
+    k_max = int(min(np.ceil(((last - start) / step)[usable].max(initial=0)) + 1, 2 * DAYS))
+    row = np.arange(len(first))
+    for k in range(max(k_max, 0) + 1):
+        run = calendar.previous_business_day(code, np.round(start + k * step).astype(np.int64))
+        column = run - first
+        inside = usable & (column >= 0) & (column < n_days)
+        marks[row[inside], column[inside]] = 1.0
+    return marks
 
 
 class _Context:
@@ -277,15 +357,7 @@ class _Context:
         due_after = cal.next_business_day(flat_code, self.due)[:, None]
         promise = _on_business_day(cal, flat_code, self.promise)[:, None]
         fifteenth = cal.previous_business_day(code, days - day_of_month(days) + 15)
-        # expected runs: the next one, then every median gap after it, each on the business day on or before it
-        gap = np.where(self.gap > 0, self.gap, np.nan)[:, None]
-        with np.errstate(invalid="ignore"):
-            k = np.maximum(np.round((days - self.next_run[:, None]) / gap), 0)
-        run_day = self.next_run[:, None] + k * gap
-        known = np.isfinite(run_day)
-        runs = np.where(
-            known, cal.previous_business_day(code, np.where(known, np.round(run_day), 0).astype(np.int64)), -1
-        )
+        runs = _run_marks(cal, flat_code, days[:, 0], days.shape[1], self.next_run, self.gap)
         bdom = cal.business_day_index(code, days)
         on = (days == cal.previous_business_day(code, days)).astype(np.float64)  # 1 on business days
         return [
@@ -296,7 +368,7 @@ class _Context:
             (days == cal.month_end_business_day(code, days)).astype(np.float64),
             (days == cal.quarter_end_business_day(code, days)).astype(np.float64),
             (days == fifteenth).astype(np.float64),
-            (known & (days == runs)).astype(np.float64),
+            runs,
             on * (bdom == self.modal_bdom[:, None]) * self.bdom_concentration[:, None],
         ]
 

@@ -10,7 +10,7 @@ from features.calendar import BusinessCalendar
 from features.days import to_days, weekday
 from features.history import WEEKDAY_SHARE_COLUMNS
 from features.labels import HORIZON_WEEKS
-from training.days import DAY_FEATURES, DAYS, DaySpread, daily_readouts
+from training.days import DAY_FEATURES, DAYS, DaySpread, _Context, daily_readouts
 
 DATE_KEYS = ("median_within_horizon", "p10", "p50", "p90")
 
@@ -61,6 +61,38 @@ def business(country: str, days: np.ndarray, closing_days: tuple[str, ...] = ())
 
 
 # ------------------------------------------------------------------------------------- weekly sums, business days
+def random_rows(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    frame = rows("2024-03-13", "2024-04-12", country="DE", n=n)
+    frame["country"] = pd.Series(rng.choice(["DE", "US", "GB", ""], n), dtype="str")
+    frame["as_of"] = pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 200, n), unit="D")
+    frame["due_date"] = frame["as_of"] + pd.to_timedelta(rng.integers(-40, 60, n), unit="D")
+    frame[WEEKDAY_SHARE_COLUMNS] = rng.dirichlet(np.ones(7), n)
+    frame["hist_run_count"] = rng.integers(0, 30, n).astype(float)
+    frame["days_to_promised_date"] = np.where(rng.random(n) < 0.3, rng.integers(0, 40, n), np.nan)
+    frame["days_to_next_expected_run"] = np.where(rng.random(n) < 0.9, rng.integers(1, 20, n), np.nan)
+    frame["hist_run_gap_median"] = rng.choice([1.0, 7.0, 14.0, 30.5, np.nan], n)
+    frame["hist_modal_business_day_of_month"] = np.where(rng.random(n) < 0.8, rng.integers(1, 23, n), np.nan)
+    frame["hist_business_day_of_month_concentration"] = rng.random(n)
+    return frame
+
+
+def test_the_fast_scoring_path_computes_the_features_the_fit_learned_on():
+    """`DaySpread.daily` adds the weights without building every feature; it must equal the weighted sum of the
+    features `fit` learns from (`_Context.feature_list`) on every business day."""
+    rng = np.random.default_rng(8)
+    frame = random_rows(rng, 400)
+    spread = spread_with(**{name: float(b) for name, b in zip(DAY_FEATURES, rng.normal(0, 1, 9), strict=True)})
+    spread.gamma, spread.prior_runs = 1.3, 5.0
+    fast, business = spread._day_scores(frame)
+    days = to_days(frame["as_of"])[:, None] + np.arange(1, DAYS + 1)[None, :]
+    context = _Context(frame, (), days)
+    slow = spread.gamma * context.log_share(spread.global_weekday_share, spread.prior_runs)
+    for b, values in zip(spread.beta, context.feature_list(), strict=True):
+        slow += b * values
+    np.testing.assert_array_equal(business, context.business)
+    np.testing.assert_allclose(fast[business], slow[business], rtol=0, atol=1e-9)
+
+
 def test_the_weekly_probabilities_are_the_sums_over_their_days():
     rng = np.random.default_rng(5)
     n = 300
