@@ -15,11 +15,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from features.build import build_features
+from features.build import FeatureConfig, build_features
 from features.labels import build_labels
 from features.ledger.ledger import Ledger, to_date
 from features.snapshots import as_of_grid
 from training.bundle import ScoringBundle
+from training.days import DaySpread
 from training.estimator import EARLY_STOPPING, NEGATIVE_RATE, NUM_THREADS, ROUNDS, SEED, VALID_SHARE
 from training.models import DefaultModel, TimingModel, defaults_known
 
@@ -43,6 +44,9 @@ class TrainConfig:
     default_params: dict = field(default_factory=dict)
     seed: int = SEED
     adapt_to_size: bool = True
+    closing_days: tuple[str, ...] = ()
+    """Company closing days (ISO dates, PAYRISK_CLOSING_DAYS): non-business days in the feature rows, the week
+    features and the daily spread, in training and in every score of the bundle."""
 
     def estimator_params(self) -> dict:
         """The hyper-parameters both models take from this configuration."""
@@ -70,7 +74,8 @@ def training_data(ledger: Ledger, as_of: object, config: TrainConfig) -> Trainin
     known = ledger.as_of(cutoff)
     first_invoice = known.invoices["invoice_date"].min()
     start = max(cutoff - pd.Timedelta(days=config.window_days), first_invoice)
-    rows = build_features(known, as_of_grid(start, cutoff, config.every_days))
+    features = FeatureConfig(closing_days=tuple(config.closing_days))
+    rows = build_features(known, as_of_grid(start, cutoff, config.every_days), features)
     labels = build_labels(known, rows)
     if config.max_snapshot_rows and len(rows) > config.max_snapshot_rows:
         keep = np.sort(np.random.default_rng(config.seed).choice(len(rows), config.max_snapshot_rows, replace=False))
@@ -105,9 +110,14 @@ def fit_bundle(
             f"{cutoff.date()}: nothing to train on"
         )
     started = time.perf_counter()
+    closing_days = tuple(config.closing_days)
     timing = TimingModel(
-        params=config.timing_params, negative_rate=config.timing_negative_rate, **config.estimator_params()
+        params=config.timing_params,
+        negative_rate=config.timing_negative_rate,
+        closing_days=closing_days,
+        **config.estimator_params(),
     ).fit(rows, labels)
+    day_spread = DaySpread(closing_days=closing_days).fit(rows, labels, seed=config.seed)
     default: DefaultModel | None = None
     known_defaults = defaults_known(labels)
     if known_defaults:
@@ -141,6 +151,8 @@ def fit_bundle(
         "default_lightgbm_params": None if default is None else _sized(default.lightgbm_params_),
         "feature_seconds": round(data.seconds, 2),
         "fit_seconds": round(time.perf_counter() - started, 2),
+        "closing_days": list(closing_days),
+        "day_spread": day_spread.fit_summary,
         "config": asdict(config),
     }
-    return ScoringBundle(preprocessor, timing, default, meta)
+    return ScoringBundle(preprocessor, timing, default, meta, day_spread)
