@@ -13,9 +13,10 @@ Predictors, all scored at each test invoice's issue date T from facts known at T
 the cutoff; every test invoice was issued after it):
 - customer as-of mean: due date + the customer's mean days late over its invoices settled by T (global mean of the
   training period for a customer without any);
-- payrisk: `fit_bundle` as of the cutoff, `expected_pay_date` and P(late) = P(settled after the due date) read off
-  the weekly distribution; with the mapping as given (disputes dated on the due date: the safe default), with
-  `[disputes] opened = "invoice_date"` (dispute known at issue), each with and without the mapping's extra features;
+- payrisk: `fit_bundle` as of the cutoff, `pay_date_median_within_horizon` and `p_late` (P(settled after the due
+  date), read off the daily distribution); with the mapping as given (disputes dated on the due date: the safe
+  default), with `[disputes] opened = "invoice_date"` (dispute known at issue), each with and without the
+  mapping's extra features;
 - LightGBM regression reference: days to settle from the invoice fields (amount, extras, the dispute flag known at
   issue) and the customer's as-of history (settled by T), trained on the invoices issued and settled before the cutoff.
 
@@ -42,10 +43,8 @@ from sklearn.metrics import roc_auc_score
 
 from features.build import build_features
 from features.importer.pipeline import import_exports
-from features.labels import HORIZON_WEEKS
 from features.ledger.extras import MANIFEST
 from features.ledger.ledger import Ledger
-from training.bundle import WEEK_COLUMNS
 from training.train import TrainConfig, fit_bundle
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,13 +82,6 @@ def test_rows(ledger: Ledger, cutoff: pd.Timestamp) -> pd.DataFrame:
     settle = status.set_index("invoice_id")["settle_date"]
     rows["actual"] = rows["invoice_id"].map(settle).to_numpy()
     return rows[rows["actual"].notna()].reset_index(drop=True)
-
-
-def p_late(proba: np.ndarray, days_to_due: np.ndarray) -> np.ndarray:
-    """P(settled after the due date): 1 - the distribution's mass up to the due day (uniform within a week)."""
-    k = np.arange(HORIZON_WEEKS)
-    share = np.clip((days_to_due[:, None] - 7 * k[None, :]) / 7.0, 0.0, 1.0)
-    return 1.0 - (proba[:, :HORIZON_WEEKS] * share).sum(axis=1)
 
 
 def metrics(actual: pd.Series, predicted: pd.Series, due: pd.Series, score: np.ndarray) -> tuple[float, float]:
@@ -213,13 +205,12 @@ def main() -> None:
                 bundle = fit_bundle(ledger, cutoff, config)
                 rows = test_rows(ledger, cutoff)
                 scores = bundle.score_rows(rows, with_reasons=False)
-                proba = scores[[*WEEK_COLUMNS, "p_pay_later"]].to_numpy()
-                late = p_late(proba, rows["days_to_due"].to_numpy())
+                late = scores["p_late"].to_numpy()  # off the daily distribution (training/days.py)
                 label = (
                     f"payrisk, dispute {'known at issue' if at_issue else 'from due date (safe)'}"
                     f"{' + extras' if extras else ''}"
                 )
-                mae, auc = metrics(rows["actual"], scores["expected_pay_date"], rows["due_date"], late)
+                mae, auc = metrics(rows["actual"], scores["pay_date_median_within_horizon"], rows["due_date"], late)
                 results.append((label, mae, auc))
                 mae, auc = metrics(rows["actual"], scores["pay_date_p50"], rows["due_date"], late)
                 results.append((f"{label}, median pay date", mae, auc))

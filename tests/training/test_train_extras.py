@@ -31,7 +31,7 @@ def _at_issue(ledger: Ledger) -> pd.DataFrame:
 
 def _mae(bundle: ScoringBundle, rows: pd.DataFrame) -> float:
     scores = bundle.score_rows(rows, with_reasons=False)
-    return float((scores["expected_pay_date"] - pd.to_datetime(rows["actual"])).dt.days.abs().mean())
+    return float((scores["pay_date_median_within_horizon"] - pd.to_datetime(rows["actual"])).dt.days.abs().mean())
 
 
 @pytest.fixture(scope="module")
@@ -70,4 +70,6 @@ def test_a_saved_bundle_keeps_its_extras_and_scores_a_ledger_without_them(tmp_pa
     as_of = CUTOFF + pd.Timedelta(days=30)
     with pytest.warns(UserWarning, match="x_channel"):
         scores = loaded.score(ledgers[1], as_of)
-    assert len(scores) == len(loaded.score(ledgers[0], as_of)) and scores["expected_pay_date"].notna().all()
+    assert (
+        len(scores) == len(loaded.score(ledgers[0], as_of)) and scores["pay_date_median_within_horizon"].notna().all()
+    )
