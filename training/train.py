@@ -16,10 +16,11 @@ import numpy as np
 import pandas as pd
 
 from features.build import build_features
-from features.labels import build_labels
+from features.labels import HORIZON_WEEKS, build_labels
 from features.ledger.ledger import Ledger, to_date
 from features.snapshots import as_of_grid
 from training.bundle import ScoringBundle
+from training.cashflow import CashCorrelations, estimate_correlations
 from training.estimator import EARLY_STOPPING, NEGATIVE_RATE, NUM_THREADS, ROUNDS, SEED, VALID_SHARE
 from training.models import DefaultModel, TimingModel, defaults_known
 
@@ -43,6 +44,8 @@ class TrainConfig:
     default_params: dict = field(default_factory=dict)
     seed: int = SEED
     adapt_to_size: bool = True
+    estimate_cash_correlations: bool = True
+    """Estimate the cash bands' correlations with a past backtest (`cash_correlations`; one more timing fit)."""
 
     def estimator_params(self) -> dict:
         """The hyper-parameters both models take from this configuration."""
@@ -76,6 +79,52 @@ def training_data(ledger: Ledger, as_of: object, config: TrainConfig) -> Trainin
         keep = np.sort(np.random.default_rng(config.seed).choice(len(rows), config.max_snapshot_rows, replace=False))
         rows, labels = rows.iloc[keep].reset_index(drop=True), labels.iloc[keep].reset_index(drop=True)
     return TrainingData(rows, labels, time.perf_counter() - started)
+
+
+CORRELATION_DATES = 5
+"""The past model behind the cash-band correlations is scored on this many weekly as-of dates after its cutoff."""
+MIN_PAST_HISTORY_DAYS = 91
+"""The past model needs at least this much ledger before its own cutoff; otherwise the fixed correlations."""
+
+
+def cash_correlations(ledger: Ledger, cutoff: pd.Timestamp, config: TrainConfig) -> CashCorrelations:
+    """The copula's correlations estimated from the ledger's own past, out of time (a backtest before the cutoff).
+
+    A timing model is trained as of `cutoff` - 13 weeks - (CORRELATION_DATES - 1) weeks on its own past (the same
+    configuration), then scores the invoices open on CORRELATION_DATES weekly as-of dates from its cutoff on, whose
+    13 weeks are all over by `cutoff`; what happened to them (known at `cutoff`) against those predictions feeds
+    training.cashflow.estimate_correlations. Out of time because in-sample predictions have already absorbed the
+    errors invoices share (measured: in-sample the correlations came out near 0, and the bands far too narrow).
+    The fixed fallback when the ledger is too short for that past model."""
+    known = ledger.as_of(cutoff)
+    past = cutoff - pd.Timedelta(days=7 * (HORIZON_WEEKS + CORRELATION_DATES - 1))
+    first_invoice = known.invoices["invoice_date"].min()
+    if pd.isna(first_invoice) or past - first_invoice < pd.Timedelta(days=MIN_PAST_HISTORY_DAYS):
+        return CashCorrelations(method="fixed constants: too little history before the cutoff for a past backtest")
+    data = training_data(known, past, config)
+    if data.rows.empty:
+        return CashCorrelations(method="fixed constants: nothing to train the past backtest on")
+    timing = TimingModel(
+        params=config.timing_params, negative_rate=config.timing_negative_rate, **config.estimator_params()
+    ).fit(data.rows, data.labels)
+    dates = [past + pd.Timedelta(days=7 * k) for k in range(CORRELATION_DATES)]
+    rows = build_features(known, dates)
+    labels = build_labels(known, rows)
+    observed = labels["week_class"].notna().to_numpy()
+    if observed.sum() < 2:
+        return CashCorrelations(method="fixed constants: no outcome of the past backtest")
+    rows = rows[observed]
+    estimated = estimate_correlations(
+        timing.predict_proba(rows),
+        labels["week_class"].to_numpy()[observed],
+        rows["as_of"].to_numpy(),
+        rows["customer_id"].to_numpy(),
+    )
+    return CashCorrelations(
+        estimated.customer,
+        estimated.portfolio,
+        f"{estimated.method}, predicted by a timing model trained as of {past.date()}",
+    )
 
 
 NO_DEFAULT_MODEL = "none: no default in the training window"
@@ -118,6 +167,9 @@ def fit_bundle(
     if default is not None and default.preprocessor_.categories_ != preprocessor.categories_:  # one matrix for both
         raise RuntimeError("the timing and default models learned different categories from the same rows")
 
+    correlations = CashCorrelations()
+    if config.estimate_cash_correlations:
+        correlations = cash_correlations(ledger, cutoff, config)
     meta = {
         "trained_as_of": str(cutoff.date()),
         "ledger_fingerprint": ledger.as_of(cutoff).fingerprint(),
@@ -139,6 +191,7 @@ def fit_bundle(
         "timing_lightgbm_params": _sized(timing.lightgbm_params_),
         "default_lightgbm_params": None if default is None else _sized(default.lightgbm_params_),
         "feature_seconds": round(data.seconds, 2),
+        "cash_correlations": asdict(correlations),
         "fit_seconds": round(time.perf_counter() - started, 2),
         "config": asdict(config),
     }
