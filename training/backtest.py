@@ -15,11 +15,13 @@ from features.labels import HORIZON_WEEKS, build_labels
 from features.ledger.ledger import Ledger
 from training import metrics as m
 from training.baselines import CustomerHistoryBaseline, DueDateBaseline
-from training.cashflow import CashCorrelations, simulate_weekly_cash
+from training.cashflow import CashCorrelations, actual_weekly_cash, simulate_weekly_cash
 from training.distribution import expected_days_within_horizon, quantile_days
 from training.late import late_outcome, late_probability
 from training.reference import ReferenceModel
 from training.train import TrainConfig, fit_bundle, training_data
+
+__all__ = ["actual_weekly_cash"]  # re-exported: it lives with the cash statistics (training.cashflow)
 
 MODELS = ["model", "reference_lgbm", "customer_history", "due_date"]
 # metric -> True if higher is better
@@ -86,7 +88,7 @@ def cutoff_kinds(date: pd.Timestamp) -> list[str]:
     if date.day == 15:
         kinds.append("mid_month")
     next_month_end = (date + pd.offsets.MonthEnd(1)).normalize()
-    if next_month_end.dayofweek >= 5:
+    if next_month_end.day_of_week >= 5:
         kinds.append("weekend_next_month_end")
     return kinds
 
@@ -138,17 +140,6 @@ def default_cutoffs(ledger: Ledger, count: int = DEFAULT_CUTOFF_COUNT) -> list[p
         scored = {d: _preference(d, chosen, present, distance) for d in near}
         chosen.append(max(near, key=scored.__getitem__))
     return sorted(chosen)
-
-
-def actual_weekly_cash(ledger: Ledger, rows: pd.DataFrame, cutoff: pd.Timestamp) -> np.ndarray:
-    """Payments received on the invoices open at the cutoff, per week after it, in base currency at cutoff rates."""
-    payments = ledger.payments[ledger.payments["invoice_id"].isin(rows["invoice_id"])]
-    days = (payments["payment_date"] - cutoff).dt.days.to_numpy()
-    week = np.ceil(days / 7).astype(int)
-    currency = rows.set_index("invoice_id")["currency"].reindex(payments["invoice_id"]).to_numpy()
-    rate = ledger.fx_rate(pd.Series(currency, dtype="str"), pd.Series([cutoff] * len(payments)))
-    amount = payments["amount"].to_numpy() * rate
-    return np.array([amount[week == k].sum() for k in range(1, HORIZON_WEEKS + 1)])
 
 
 # ------------------------------------------------------------------------------------------- scoring each model

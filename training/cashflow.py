@@ -18,11 +18,17 @@ import pandas as pd
 from scipy.stats import norm
 
 from features.labels import HORIZON_WEEKS
+from features.ledger.ledger import Ledger
 
 CUSTOMER_CORRELATION = 0.6
 PORTFOLIO_CORRELATION = 0.15
 """Fallback correlations (fixed constants, used when none were estimated)."""
 DRAWS = 400
+TARGET_COVERAGE = 0.8
+"""Share of past weeks whose actual cash the P10-P90 band should hold."""
+PORTFOLIO_GRID = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
+"""Book correlations tried by `calibrate_portfolio`, smallest first."""
+CALIBRATION_DRAWS = 200
 MAX_CUSTOMER_CORRELATION = 0.9
 MAX_PORTFOLIO_CORRELATION = 0.5
 
@@ -224,3 +230,45 @@ def estimate_correlations(
         round(portfolio_rho, 4),
         f"estimated: indirect inference on {len(proba):,} outcomes of {dates} past as-of dates",
     )
+
+
+def actual_weekly_cash(ledger: Ledger, rows: pd.DataFrame, as_of: pd.Timestamp) -> np.ndarray:
+    """Payments the ledger holds on the invoices open at `as_of` (`rows`), per week after it, in base currency at
+    `as_of` rates (13 values; weeks after the ledger's end hold what it knows)."""
+    payments = ledger.payments[ledger.payments["invoice_id"].isin(rows["invoice_id"])]
+    days = (payments["payment_date"] - as_of).dt.days.to_numpy()
+    week = np.ceil(days / 7).astype(int)
+    currency = rows.set_index("invoice_id")["currency"].reindex(payments["invoice_id"]).to_numpy()
+    rate = ledger.fx_rate(pd.Series(currency, dtype="str"), pd.Series([as_of] * len(payments)))
+    amount = payments["amount"].to_numpy() * rate
+    return np.array([amount[week == k].sum() for k in range(1, HORIZON_WEEKS + 1)])
+
+
+def calibrate_portfolio(
+    books: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    customer_correlation: float,
+    target: float = TARGET_COVERAGE,
+    draws: int = CALIBRATION_DRAWS,
+) -> tuple[float, float]:
+    """(the smallest PORTFOLIO_GRID correlation whose P10-P90 bands hold at least `target` of the past weeks' actual
+    cash, that coverage); the largest of the grid when none does. `books`: (proba, open amount, customer, actual
+    weekly cash) of the invoices open on each past as-of date. What the book factor stands for, errors every invoice
+    shares (drift, a slow month), shows only in the book's cash, so it is fitted to the book's cash."""
+    coverage = float("nan")
+    for portfolio in PORTFOLIO_GRID:
+        inside = []
+        for proba, amount, customer, actual in books:
+            simulated = simulate_weekly_cash(
+                proba,
+                amount,
+                customer,
+                draws=draws,
+                customer_correlation=min(customer_correlation, 0.95 - portfolio),
+                portfolio_correlation=portfolio,
+            )
+            low, high = np.percentile(simulated, 10, axis=0), np.percentile(simulated, 90, axis=0)
+            inside.append((actual >= low) & (actual <= high))
+        coverage = float(np.concatenate(inside).mean()) if inside else float("nan")
+        if coverage >= target:
+            return portfolio, coverage
+    return PORTFOLIO_GRID[-1], coverage

@@ -20,7 +20,13 @@ from features.labels import HORIZON_WEEKS, build_labels
 from features.ledger.ledger import Ledger, to_date
 from features.snapshots import as_of_grid
 from training.bundle import ScoringBundle
-from training.cashflow import CashCorrelations, estimate_correlations
+from training.cashflow import (
+    TARGET_COVERAGE,
+    CashCorrelations,
+    actual_weekly_cash,
+    calibrate_portfolio,
+    estimate_correlations,
+)
 from training.estimator import EARLY_STOPPING, NEGATIVE_RATE, NUM_THREADS, ROUNDS, SEED, VALID_SHARE
 from training.models import DefaultModel, TimingModel, defaults_known
 
@@ -93,8 +99,11 @@ def cash_correlations(ledger: Ledger, cutoff: pd.Timestamp, config: TrainConfig)
     A timing model is trained as of `cutoff` - 13 weeks - (CORRELATION_DATES - 1) weeks on its own past (the same
     configuration), then scores the invoices open on CORRELATION_DATES weekly as-of dates from its cutoff on, whose
     13 weeks are all over by `cutoff`; what happened to them (known at `cutoff`) against those predictions feeds
-    training.cashflow.estimate_correlations. Out of time because in-sample predictions have already absorbed the
-    errors invoices share (measured: in-sample the correlations came out near 0, and the bands far too narrow).
+    training.cashflow.estimate_correlations for the customer correlation (pairs of one customer's invoices), and the
+    book correlation is the smallest that makes the P10-P90 bands of those past books hold TARGET_COVERAGE of their
+    actual weekly cash (training.cashflow.calibrate_portfolio). Out of time because in-sample predictions have
+    already absorbed the errors invoices share (measured: in-sample the correlations came out near 0, and the bands
+    far too narrow).
     The fixed fallback when the ledger is too short for that past model."""
     known = ledger.as_of(cutoff)
     past = cutoff - pd.Timedelta(days=7 * (HORIZON_WEEKS + CORRELATION_DATES - 1))
@@ -113,17 +122,31 @@ def cash_correlations(ledger: Ledger, cutoff: pd.Timestamp, config: TrainConfig)
     observed = labels["week_class"].notna().to_numpy()
     if observed.sum() < 2:
         return CashCorrelations(method="fixed constants: no outcome of the past backtest")
+    amount_rows = rows
     rows = rows[observed]
+    proba = timing.predict_proba(rows)
     estimated = estimate_correlations(
-        timing.predict_proba(rows),
+        proba,
         labels["week_class"].to_numpy()[observed],
         rows["as_of"].to_numpy(),
         rows["customer_id"].to_numpy(),
     )
+    books = []
+    for date in dates:
+        on_date = (rows["as_of"] == date).to_numpy()
+        every = amount_rows[(amount_rows["as_of"] == date).to_numpy()]
+        if on_date.sum() and on_date.sum() == len(every):  # every invoice open that day has its outcome
+            part = rows[on_date]
+            amount = part["open_amount_base"].to_numpy(dtype=np.float64)
+            actual = actual_weekly_cash(known, part, date)
+            books.append((proba[on_date], amount, part["customer_id"].to_numpy(), actual))
+    customer = estimated.customer
+    portfolio, coverage = calibrate_portfolio(books, customer) if books else (estimated.portfolio, float("nan"))
     return CashCorrelations(
-        estimated.customer,
-        estimated.portfolio,
-        f"{estimated.method}, predicted by a timing model trained as of {past.date()}",
+        round(min(customer, 0.95 - portfolio), 4),
+        portfolio,
+        f"customer: {estimated.method}; book: the smallest giving {TARGET_COVERAGE:.0%} P10-P90 coverage of "
+        f"{len(books)} past weeks' books ({coverage:.0%}); predictions of a timing model trained as of {past.date()}",
     )
 
 
