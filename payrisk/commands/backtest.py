@@ -103,7 +103,7 @@ def backtest(
         cold.to_csv(out / "backtest_cold_start.csv")
     pd.concat([r.cash.assign(cutoff=r.cutoff) for r in results]).to_csv(out / "cash_by_week.csv", index=False)
     plots = write_plots(results, out)
-    print_table(_per_cutoff_view(per_cutoff), "Backtest per cutoff (model, reference_lgbm, customer history)")
+    print_table(_per_cutoff_view(per_cutoff), "Backtest per cutoff (model, reference_lgbm, customer history)", "cutoff")
     print_table(table, f"Backtest: mean over {len(results)} cutoffs")
     if "beats_reference" in table:
         flags = table["beats_reference"].dropna()

@@ -66,9 +66,9 @@ def _bundle(model: str | None):
         raise typer.Exit(1) from exc
 
 
-def print_table(table: pd.DataFrame, title: str) -> None:
+def print_table(table: pd.DataFrame, title: str, index_name: str = "metric") -> None:
     out = Table(title=title)
-    out.add_column("metric")
+    out.add_column(index_name)
     for column in table.columns:
         out.add_column(str(column), justify="right")
     for metric, row in table.iterrows():
