@@ -94,6 +94,7 @@ def set_up(directory: Path, customers: int, months: int) -> Setup:
     from serving.store.ledger.io import load_ledger
     from serving.store.ledger.sync import sync_tables
     from serving.store.migrate import upgrade
+    from training import registry
     from training.pipeline import train_and_register
     from training.train import TrainConfig
 
@@ -127,6 +128,8 @@ def set_up(directory: Path, customers: int, months: int) -> Setup:
             ledger, as_of, config, MODEL_NAME, tracking_uri, holdout=False, progress=lambda _: None
         ),
     )
+    if not outcome.is_champion:  # without a holdout the first-champion gate cannot pass: serve it for latency only
+        registry.set_champion(MODEL_NAME, outcome.version, "benchmark: served to measure latency, not on merit")
     upgrade(database_url)
     engine = make_engine(database_url)
     sessions = make_sessionmaker(engine)

@@ -71,7 +71,7 @@ def synthetic_scores(ledger, as_of: pd.Timestamp) -> pd.DataFrame:
             "currency": book["currency"],
             "open_amount_base": book["open_amount_base"],
             "days_past_due": book["days_past_due"],
-            "expected_pay_date": as_of + pd.Timedelta(days=14),
+            "pay_date_median_within_horizon": as_of + pd.Timedelta(days=14),
             "pay_date_p10": pd.NaT,
             "pay_date_p50": pd.NaT,
             "pay_date_p90": pd.NaT,
@@ -84,6 +84,8 @@ def synthetic_scores(ledger, as_of: pd.Timestamp) -> pd.DataFrame:
     scores["expected_loss"] = scores["open_amount_base"] * scores["p_default"]
     scores["priority_rank"] = np.arange(1, len(scores) + 1)
     scores["reasons"] = "days past due; customer history"
+    scores["p_late"] = np.where(book["days_past_due"].to_numpy() > 0, 1.0, 0.5)
+    scores["p_late_30"] = 0.2
     return scores
 
 

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from features.calendar import BusinessCalendar
 from features.days import NO_DAY, AsOf, from_days, month_end_day, quarter_end_day, to_days, weekday
+from features.extras import extra_feature_columns
 from features.history import count_until, outcome_history, payment_habits, settled_history, sum_until
 from features.ledger.ledger import Ledger
 from features.snapshots import normalise_as_of, snapshot_index
@@ -53,6 +54,7 @@ def build_features(
     columns.update(_invoice_features(ledger, prep, rows, config, groups))
     columns.update(_customer_features(ledger, prep, rows, config, groups))
     columns.update(_exposure_features(rows, columns, groups))
+    columns.update(extra_feature_columns(ledger, invoice_pos, rows.customer, t, prep.customers))  # x_<name>
     return _assemble(prep, invoice_pos, t, columns)
 
 

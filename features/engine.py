@@ -39,6 +39,7 @@ def partition_by_customer(ledger: Ledger, partitions: int) -> list[Ledger]:
                 base_currency=ledger.base_currency,
                 default_days=ledger.default_days,
                 known_until=ledger.known_until,
+                extras=ledger.extras,
             )
         )
     return parts

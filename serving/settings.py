@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,6 +29,10 @@ class Settings(BaseSettings):
     """What the service scores with: a bundle path, a registry version, or empty for the registry's champion."""
     model_refresh_seconds: int = 60
     """How often the service checks the registry for a new champion."""
+    closing_days: list[dt.date] = Field(default_factory=list)
+    """Company closing days, a JSON list of ISO dates (PAYRISK_CLOSING_DAYS='["2026-12-24", "2026-12-31"]'): not
+    business days in any country's calendar, for the feature rows, the week features and the daily spread. Training
+    records them in the bundle; the service adds them to the bundle's own when it loads a model."""
     num_threads: int = 2
     """LightGBM threads: set explicitly, never left to OpenMP's default."""
     scoring_threads: int = Field(default=1, ge=1)

@@ -6,19 +6,22 @@ four give the same numbers for the same input.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import joblib
 import numpy as np
 import pandas as pd
 
-from features.build import build_features
+from features.build import FeatureConfig, build_features
+from features.calendar import closing_day_numbers
+from features.days import NO_DAY, from_days
 from features.labels import HORIZON_WEEKS
 from features.ledger.contract import DATE_DTYPE
 from features.ledger.ledger import Ledger
 from training.cashflow import CashCorrelations
 from training.contract import SCORE_COLUMNS, WEEK_COLUMNS
-from training.distribution import expected_days_within_horizon, quantile_days
+from training.days import DaySpread
 from training.explain import reasons as explain_reasons
 from training.models import DefaultModel, TimingModel
 from training.preprocess import Preprocessor
@@ -29,12 +32,45 @@ __all__ = ["SCORE_COLUMNS", "WEEK_COLUMNS", "ScoringBundle"]
 class ScoringBundle:
     """Everything needed to score: `score(ledger, as_of)` or `score_rows(feature_rows)`."""
 
-    def __init__(self, preprocessor: Preprocessor, timing: TimingModel, default: DefaultModel | None, meta: dict):
-        """`default` is None when the training window held no known default: p_default and expected_loss are NaN."""
+    def __init__(
+        self,
+        preprocessor: Preprocessor,
+        timing: TimingModel,
+        default: DefaultModel | None,
+        meta: dict,
+        day_spread: DaySpread | None = None,
+    ):
+        """`default` is None when the training window held no known default: p_default and expected_loss are NaN.
+        `day_spread` spreads each week over its business days (training.days); unfitted when not given."""
         self.preprocessor = preprocessor
         self.timing = timing
         self.default = default
         self.meta = dict(meta)
+        self.day_spread = day_spread or DaySpread(closing_days=tuple(self.meta.get("closing_days", ())))
+
+    def __setstate__(self, state: dict) -> None:
+        """Bundles pickled before the daily spread existed get an unfitted one (weekday pattern, business days)."""
+        self.__dict__.update(state)
+        if "day_spread" not in state:
+            self.day_spread = DaySpread(closing_days=tuple(self.meta.get("closing_days", ())))
+
+    @property
+    def closing_days(self) -> tuple[str, ...]:
+        """Company closing days (ISO dates): non-business days for the week features and the daily spread."""
+        return tuple(self.day_spread.closing_days)
+
+    def set_closing_days(self, closing_days: Iterable[object]) -> None:
+        """Use these closing days (dates or ISO strings) from now on, in the feature rows, weeks and days alike."""
+        days = tuple(str(d) for d in from_days(np.asarray(closing_day_numbers(closing_days), np.int64)).dt.date)
+        self.day_spread.closing_days = days
+        self.timing.closing_days = days
+
+    def feature_config(self) -> FeatureConfig:
+        return FeatureConfig(closing_days=self.closing_days)
+
+    def feature_rows(self, ledger: Ledger, as_of: pd.Timestamp) -> pd.DataFrame:
+        """`build_features` of the ledger cut at `as_of`, with this bundle's closing days."""
+        return build_features(ledger.as_of(as_of), as_of, self.feature_config())
 
     @property
     def version(self) -> str | None:
@@ -57,8 +93,7 @@ class ScoringBundle:
         `as_of` is a day-precision Timestamp (parse user input with `features.dates.parse_as_of` at the edge). The
         ledger is cut at `as_of` first, so a complete ledger and one cut off at `as_of` give identical output.
         """
-        rows = build_features(ledger.as_of(as_of), as_of)
-        return self.score_rows(rows, with_reasons=with_reasons)
+        return self.score_rows(self.feature_rows(ledger, as_of), with_reasons=with_reasons)
 
     def score_rows(
         self, rows: pd.DataFrame, with_reasons: bool = True, loss_given_default: float | None = None
@@ -80,15 +115,15 @@ class ScoringBundle:
                 "days_past_due": rows["days_past_due"].to_numpy(dtype=np.float64).astype(np.int64),
             }
         )
-        day = np.timedelta64(1, "D")
-        for name, days in (
-            ("expected_pay_date", expected_days_within_horizon(proba)),
-            ("pay_date_p10", quantile_days(proba, 0.1)),
-            ("pay_date_p50", quantile_days(proba, 0.5)),
-            ("pay_date_p90", quantile_days(proba, 0.9)),
+        readouts = self.day_spread.readouts(rows, proba)
+        for name, key in (
+            ("pay_date_median_within_horizon", "median_within_horizon"),
+            ("pay_date_p10", "p10"),
+            ("pay_date_p50", "p50"),
+            ("pay_date_p90", "p90"),
         ):
-            dates = as_of + np.where(np.isnan(days), 0, np.round(days)).astype(np.int64) * day
-            out[name] = pd.Series(np.where(np.isnan(days), np.datetime64("NaT"), dates)).astype(DATE_DTYPE)
+            days = np.where(np.isfinite(readouts[key]), readouts[key], float(NO_DAY)).astype(np.int64)
+            out[name] = from_days(days).astype(DATE_DTYPE).to_numpy()
         for k, column in enumerate(WEEK_COLUMNS):
             out[column] = proba[:, k]
         out["p_pay_later"] = proba[:, HORIZON_WEEKS]
@@ -104,6 +139,8 @@ class ScoringBundle:
         rank = np.empty(len(out), dtype=np.int64)
         rank[order] = np.arange(1, len(out) + 1)
         out["priority_rank"] = rank
+        out["p_late"] = readouts["p_late"]
+        out["p_late_30"] = readouts["p_late_30"]
         if with_reasons and len(rows) and self.default is not None:
             contributions = self.default.contributions(rows, matrix)
             out["reasons"] = explain_reasons(rows, contributions, self.default.feature_names_)

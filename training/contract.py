@@ -28,7 +28,8 @@ class ScoreColumn:
 
 
 WEEK_COLUMNS: list[str] = [f"p_pay_week_{k}" for k in range(1, HORIZON_WEEKS + 1)]
-"""P(settled in week k after as_of), k = 1 .. HORIZON_WEEKS (weeks of 7 days: days 1-7, 8-14, ...)."""
+"""P(settled in week k after as_of), k = 1 .. HORIZON_WEEKS (weeks of 7 days: days 1-7, 8-14, ...); each is the
+sum of the daily distribution over its days (training.days)."""
 
 SCORE_CONTRACT: tuple[ScoreColumn, ...] = (
     ScoreColumn("invoice_id", "id"),
@@ -38,16 +39,34 @@ SCORE_CONTRACT: tuple[ScoreColumn, ...] = (
     ScoreColumn("currency", "currency"),
     ScoreColumn("open_amount_base", "money", doc="open amount in the base currency, rounded to the cent"),
     ScoreColumn("days_past_due", "days", doc="as_of - due date, in days (negative: not yet due)"),
-    ScoreColumn("expected_pay_date", "date", nullable=True),
-    ScoreColumn("pay_date_p10", "date", nullable=True),
-    ScoreColumn("pay_date_p50", "date", nullable=True),
-    ScoreColumn("pay_date_p90", "date", nullable=True),
+    ScoreColumn(
+        "pay_date_median_within_horizon",
+        "date",
+        nullable=True,
+        doc="the point pay date: the median pay date given settlement within the horizon weeks (it minimises the "
+        "expected absolute error in days among them), on a business day; empty when that has probability 0. Read "
+        "with p_pay_later. Was expected_pay_date (the mean of week middles, often a weekend) until revision 0003",
+    ),
+    ScoreColumn("pay_date_p10", "date", nullable=True, doc="first business day by which P(settled) >= 0.1"),
+    ScoreColumn("pay_date_p50", "date", nullable=True, doc="first business day by which P(settled) >= 0.5"),
+    ScoreColumn("pay_date_p90", "date", nullable=True, doc="first business day by which P(settled) >= 0.9"),
     *(ScoreColumn(name, "probability") for name in WEEK_COLUMNS),
     ScoreColumn("p_pay_later", "probability", doc="P(not settled within the horizon weeks)"),
     ScoreColumn("p_default", "probability", nullable=True, doc="empty when the model has no default model"),
     ScoreColumn("expected_loss", "base_amount", nullable=True, doc="open_amount_base x p_default x loss given default"),
     ScoreColumn("priority_rank", "rank", doc="1 = work first (largest expected loss)"),
     ScoreColumn("reasons", "reasons", nullable=True),
+    ScoreColumn(
+        "p_late",
+        "probability",
+        nullable=True,
+        doc="P(settled after the due date), from the daily distribution; settlement after the horizon counts as "
+        "late, and an invoice already due by as_of is late (1). Always given by the bundle; empty only in scores "
+        "stored before revision 0003",
+    ),
+    ScoreColumn(
+        "p_late_30", "probability", nullable=True, doc="P(settled more than 30 days after the due date), likewise"
+    ),
 )
 
 SCORE_COLUMNS: list[str] = [c.name for c in SCORE_CONTRACT]

@@ -2,7 +2,8 @@
 
 For each invoice the features that pushed its default risk up the most (training.models.DefaultModel.contributions:
 the hazard's contributions carried to log P(default)) become phrases filled with the invoice's
-own values ("3 of last 5 invoices paid > 30 days late", "dispute open 12 days").
+own values ("3 of last 5 invoices paid > 30 days late", "dispute open 12 days"); a declared extra feature reads
+"<name>: <value>" ("paperless: No").
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from features.catalog import SNAPSHOT_FEATURES
+from features.ledger.extras import PREFIX as EXTRA_PREFIX
 
 
 def _past_due(dpd: float, to_due: float) -> str:
@@ -124,6 +126,21 @@ NOT_A_REASON = {
     "hist_weekday_concentration",
     "hist_quarter_end_payment_share",
     "hist_mid_month_payment_share",
+    "hist_run_count",
+    "hist_run_share_mon",
+    "hist_run_share_tue",
+    "hist_run_share_wed",
+    "hist_run_share_thu",
+    "hist_run_share_fri",
+    "hist_run_share_sat",
+    "hist_run_share_sun",
+    "hist_month_end_run_share",
+    "hist_quarter_end_run_share",
+    "hist_business_day_of_month_concentration",
+    "hist_modal_business_day_of_month",
+    "hist_run_gap_median",
+    "hist_run_gap_cv",
+    "days_to_next_expected_run",
     "currency",
     "country",
     "segment",
@@ -138,9 +155,25 @@ NOT_A_REASON = {
 """Features that move risk but mean nothing to a collector as a reason: they are never phrased."""
 
 
+def _extra_phrase(name: str) -> Callable[..., str | None]:
+    """A declared extra feature (x_<name>) as 'name: value' ("paperless: No", "credit score: 612"); None if missing."""
+    label = name.removeprefix(EXTRA_PREFIX).replace("_", " ")
+
+    def phrase(value: object) -> str | None:
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+            return None
+        if isinstance(value, float | np.floating):
+            return f"{label}: {value:,.2f}".rstrip("0").rstrip(".")
+        return f"{label}: {value}"
+
+    return phrase
+
+
 def _phrase_for(name: str) -> tuple[tuple[str, ...], Callable[..., str | None]]:
     if name in PHRASES:
         return PHRASES[name]
+    if name.startswith(EXTRA_PREFIX):
+        return (name,), _extra_phrase(name)
     _, meaning = SNAPSHOT_FEATURES.get(name, ("", name.replace("_", " ")))
     return (
         name,
@@ -166,6 +199,8 @@ def reasons(rows: pd.DataFrame, contributions: np.ndarray, feature_names: list[s
                 continue
             rows_j = np.flatnonzero(positive & (features == j))
             columns, phrase = _phrase_for(feature_names[j])
+            if any(c not in rows.columns for c in columns):  # an extra the scored rows lack (scored as missing)
+                continue
             values = [rows[c].to_numpy()[rows_j] for c in columns]
             for i, *args in zip(rows_j, *values, strict=True):
                 if len(chosen[i]) >= top or any(isinstance(a, float) and np.isnan(a) for a in args):

@@ -64,6 +64,8 @@ class TimingModel(SnapshotModel):
         preprocessor: Preprocessor | None = None,
         adapt_to_size: bool = True,
         negative_rate: float = NEGATIVE_RATE,
+        refit: bool = True,
+        closing_days: tuple[str, ...] = (),
     ):
         super().__init__(
             params=params,
@@ -74,8 +76,11 @@ class TimingModel(SnapshotModel):
             seed=seed,
             preprocessor=preprocessor,
             adapt_to_size=adapt_to_size,
+            refit=refit,
         )
         self.negative_rate = negative_rate
+        self.closing_days = closing_days
+        """Company closing days (ISO dates): not business days in the week features."""
 
     def fit(self, rows: pd.DataFrame, labels: pd.DataFrame) -> TimingModel:
         super().fit(rows, labels)
@@ -90,7 +95,7 @@ class TimingModel(SnapshotModel):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Week rows (matrix, event, weight); on the training slice rows without an event are kept with probability
         `negative_rate`, drawn before the matrix is built so that the dropped rows never cost memory."""
-        position, week_frame, event = expand_weeks(rows, labels)
+        position, week_frame, event = expand_weeks(rows, labels, closing_days=self._closing_days())
         assert event is not None  # with labels, every week row has an event flag
         if training and self.negative_rate < 1.0:
             keep = (event > 0) | (np.random.default_rng(self.seed).random(len(event)) < self.negative_rate)
@@ -109,9 +114,13 @@ class TimingModel(SnapshotModel):
         matrix = self._matrix(rows, matrix)
         position = np.repeat(np.arange(n), HORIZON_WEEKS)
         weeks = np.tile(np.arange(1, HORIZON_WEEKS + 1), n)
-        x = with_extra(matrix, position, week_features(rows, position, weeks)[WEEK_FEATURES])
+        week_frame = week_features(rows, position, weeks, self._closing_days())
+        x = with_extra(matrix, position, week_frame[WEEK_FEATURES])
         hazard = self._calibrated(x) if calibrated else self._raw(x)
         return np.clip(hazard, 0.0, 1.0).reshape(n, HORIZON_WEEKS)
+
+    def _closing_days(self) -> tuple[str, ...]:
+        return tuple(getattr(self, "closing_days", ()))  # models pickled before closing days existed: none
 
     def predict_proba(self, rows: pd.DataFrame, matrix: np.ndarray | None = None) -> np.ndarray:
         """(n, 14) class probabilities, columns `classes_`: weeks 1..13 and later/never; rows sum to 1."""
@@ -156,6 +165,7 @@ class DefaultModel(SnapshotModel):
         adapt_to_size: bool = True,
         horizon_days: int = DEFAULT_HORIZON_DAYS,
         period_days: int = PERIOD_DAYS,
+        refit: bool = True,
     ):
         super().__init__(
             params=params,
@@ -166,6 +176,7 @@ class DefaultModel(SnapshotModel):
             seed=seed,
             preprocessor=preprocessor,
             adapt_to_size=adapt_to_size,
+            refit=refit,
         )
         self.horizon_days = horizon_days
         self.period_days = period_days

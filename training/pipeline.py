@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.build import build_features
 from features.dates import to_date
 from features.labels import HORIZON_WEEKS
 from features.ledger.ledger import Ledger
@@ -98,7 +97,7 @@ def train_and_register(
         spec = json.dumps({"ledger": known.fingerprint(), "cutoff": str(cutoff.date())})
     progress(f"training the final model as of {as_of.date()}")
     bundle = fit_bundle(ledger, as_of, config)
-    rows = build_features(known, as_of)
+    rows = bundle.feature_rows(known, as_of)  # with the bundle's closing days
     with tempfile.TemporaryDirectory() as tmp:
         artifacts = []
         if result is not None:
@@ -115,7 +114,7 @@ def train_and_register(
         }
         run_id, version = registry.log_bundle(
             bundle,
-            rows if len(rows) else build_features(known, known.known_until),
+            rows if len(rows) else bundle.feature_rows(known, known.known_until),
             model_name,
             metrics,
             params,

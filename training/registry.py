@@ -87,7 +87,10 @@ def log_bundle(
             # scoring server parses ISO date strings of a JSON request into datetimes by this signature
             example = example_rows.head(5).copy()
             output = bundle.score_rows(example).astype(
-                {c: "str" for c in ("as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90")}
+                {
+                    c: "str"
+                    for c in ("as_of", "pay_date_median_within_horizon", "pay_date_p10", "pay_date_p50", "pay_date_p90")
+                }
             )
             info = mlflow.pyfunc.log_model(
                 name="model",

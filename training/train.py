@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from features.build import build_features
+from features.build import FeatureConfig, build_features
 from features.labels import HORIZON_WEEKS, build_labels
 from features.ledger.ledger import Ledger, to_date
 from features.snapshots import as_of_grid
@@ -27,6 +27,7 @@ from training.cashflow import (
     calibrate_portfolio,
     estimate_correlations,
 )
+from training.days import DaySpread
 from training.estimator import EARLY_STOPPING, NEGATIVE_RATE, NUM_THREADS, ROUNDS, SEED, VALID_SHARE
 from training.models import DefaultModel, TimingModel, defaults_known
 
@@ -50,6 +51,9 @@ class TrainConfig:
     default_params: dict = field(default_factory=dict)
     seed: int = SEED
     adapt_to_size: bool = True
+    closing_days: tuple[str, ...] = ()
+    """Company closing days (ISO dates, PAYRISK_CLOSING_DAYS): non-business days in the feature rows, the week
+    features and the daily spread, in training and in every score of the bundle."""
     estimate_cash_correlations: bool = True
     """Estimate the cash bands' correlations with a past backtest (`cash_correlations`; one more timing fit)."""
 
@@ -79,7 +83,8 @@ def training_data(ledger: Ledger, as_of: object, config: TrainConfig) -> Trainin
     known = ledger.as_of(cutoff)
     first_invoice = known.invoices["invoice_date"].min()
     start = max(cutoff - pd.Timedelta(days=config.window_days), first_invoice)
-    rows = build_features(known, as_of_grid(start, cutoff, config.every_days))
+    features = FeatureConfig(closing_days=tuple(config.closing_days))
+    rows = build_features(known, as_of_grid(start, cutoff, config.every_days), features)
     labels = build_labels(known, rows)
     if config.max_snapshot_rows and len(rows) > config.max_snapshot_rows:
         keep = np.sort(np.random.default_rng(config.seed).choice(len(rows), config.max_snapshot_rows, replace=False))
@@ -113,11 +118,15 @@ def cash_correlations(ledger: Ledger, cutoff: pd.Timestamp, config: TrainConfig)
     data = training_data(known, past, config)
     if data.rows.empty:
         return CashCorrelations(method="fixed constants: nothing to train the past backtest on")
+    closing_days = tuple(config.closing_days)
     timing = TimingModel(
-        params=config.timing_params, negative_rate=config.timing_negative_rate, **config.estimator_params()
+        params=config.timing_params,
+        negative_rate=config.timing_negative_rate,
+        closing_days=closing_days,
+        **config.estimator_params(),
     ).fit(data.rows, data.labels)
     dates = [past + pd.Timedelta(days=7 * k) for k in range(CORRELATION_DATES)]
-    rows = build_features(known, dates)
+    rows = build_features(known, dates, FeatureConfig(closing_days=closing_days))
     labels = build_labels(known, rows)
     observed = labels["week_class"].notna().to_numpy()
     if observed.sum() < 2:
@@ -177,9 +186,14 @@ def fit_bundle(
             f"{cutoff.date()}: nothing to train on"
         )
     started = time.perf_counter()
+    closing_days = tuple(config.closing_days)
     timing = TimingModel(
-        params=config.timing_params, negative_rate=config.timing_negative_rate, **config.estimator_params()
+        params=config.timing_params,
+        negative_rate=config.timing_negative_rate,
+        closing_days=closing_days,
+        **config.estimator_params(),
     ).fit(rows, labels)
+    day_spread = DaySpread(closing_days=closing_days).fit(rows, labels, seed=config.seed)
     default: DefaultModel | None = None
     known_defaults = defaults_known(labels)
     if known_defaults:
@@ -200,6 +214,7 @@ def fit_bundle(
         "base_currency": ledger.base_currency,
         "loss_given_default": config.loss_given_default,
         "features": preprocessor.feature_names_,
+        "extra_features": list(preprocessor.extras_),
         "snapshot_rows": len(rows),
         "timing_train_rows": timing.n_training_snapshots_,
         "calibration_slice_start": _day(timing.calibration_slice_start_),
@@ -216,6 +231,8 @@ def fit_bundle(
         "feature_seconds": round(data.seconds, 2),
         "cash_correlations": asdict(correlations),
         "fit_seconds": round(time.perf_counter() - started, 2),
+        "closing_days": list(closing_days),
+        "day_spread": day_spread.fit_summary,
         "config": asdict(config),
     }
-    return ScoringBundle(preprocessor, timing, default, meta)
+    return ScoringBundle(preprocessor, timing, default, meta, day_spread)

@@ -53,6 +53,10 @@ def derive_customers(invoices: pd.DataFrame, spec: TableSpec, notes: list[str]) 
     """One customer per distinct customer_id; each attribute from the most recent invoice that has it."""
     ordered = invoices.sort_values(["invoice_date", ROW], kind="stable")
     present = {src: dst for src, dst in CUSTOMER_ATTRIBUTES.items() if src in ordered}
+    for feature in spec.features.values():  # declared customer features, read from the invoice rows
+        for column in (feature.ledger_column, feature.ledger_known_from):
+            if column and column in ordered:
+                present[column] = column
     attributes = ordered[["customer_id", *present]].rename(columns=present)
     for column in present.values():
         if pd.api.types.is_string_dtype(attributes[column]):

@@ -7,7 +7,7 @@ import re
 import pandas as pd
 
 from features.errors import Problem
-from features.importer.mapping import Mapping, TableSpec, fields_of
+from features.importer.mapping import FeatureSpec, Mapping, TableSpec, fields_of
 from features.importer.parse import (
     as_text,
     parse_amounts,
@@ -174,3 +174,53 @@ class FieldReader:
                 raise missing_column(self.spec, self.frame, column, "keep")
             kept[column] = as_text(self.frame[column])
         return kept
+
+    def features(self, features: dict[str, FeatureSpec]) -> pd.DataFrame:
+        """The declared extra features of these rows as ledger columns: x_<name> (numbers as float, categories as
+        text, "" when empty) and x_<name>_known_from (dates) for dated ones. Bad cells are reported, each naming
+        the file, row, source column, value and what was expected."""
+        out = pd.DataFrame(index=self.frame.index)
+        read = self.spec.read
+        for feature in features.values():
+            for column, what in ((feature.column, feature.kind), (feature.known_from, "date")):
+                if column is None:
+                    continue
+                if column not in self.frame.columns:
+                    raise missing_column(self.spec, self.frame, column, f"features.{feature.name}")
+                original = as_text(self.frame[column])
+                text = original.where(~original.isin(read.empty_values), "")
+                target = feature.ledger_column if what != "date" else feature.ledger_known_from
+                if what == "categorical":
+                    out[target] = text.astype("str")
+                    continue
+                if what == "numeric":
+                    typed = pd.api.types.is_numeric_dtype(self.frame[column].dtype) and not pd.api.types.is_bool_dtype(
+                        self.frame[column].dtype
+                    )
+                    decimal, thousands = (".", "") if typed else (read.decimal, read.thousands)
+                    values, bad = parse_amounts(text, decimal, thousands)
+                    message = (
+                        f"[{self.spec.name}.features] {feature.name}: numeric feature, not a number (decimal "
+                        f"{decimal!r}, thousands {thousands!r}); write e.g. 1{thousands}234{decimal}50 or "
+                        f'-12{decimal}5, or declare it kind = "categorical"'
+                    )
+                else:
+                    formats = (
+                        ("iso",)
+                        if pd.api.types.is_datetime64_any_dtype(self.frame[column].dtype)
+                        else read.date_formats
+                    )
+                    values, bad = parse_dates(text, formats)
+                    message = (
+                        f"[{self.spec.name}.features] {feature.name}: known_from is not a date in any of the "
+                        f"formats tried: {', '.join(formats)}"
+                    )
+                if bad.any():
+                    self.reported |= bad
+                    self.problems.extend(
+                        problems_for(
+                            bad, self.frame[FILE], self.frame[ROW], column, original, message, f"feature_{what}"
+                        )
+                    )
+                out[target] = values
+        return out

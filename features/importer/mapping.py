@@ -14,6 +14,7 @@ from pathlib import Path
 
 from features.errors import MappingError
 from features.ledger.contract import TABLES
+from features.ledger.extras import KINDS, NAME, PREFIX
 
 READ_KEYS = {
     "delimiter",
@@ -40,6 +41,8 @@ TABLE_KEYS = READ_KEYS | {
     "extract",
 }
 DERIVED_KEYS = {"disputes": {"opened"}, "adjustments": {"write_off_date"}}
+FEATURE_TABLES = ("invoices", "customers")  # the tables whose sections may declare extra model features
+FEATURE_KEYS = {"column", "kind", "known_from"}
 DERIVABLE = ("customers", "payments", "adjustments", "disputes")
 
 DEFAULT_EMPTY = ("", "nan", "NaN", "NaT", "NULL", "null", "None", "#N/A")
@@ -89,6 +92,24 @@ class ReadOptions:
     false_values: tuple[str, ...] = DEFAULT_FALSE
 
 
+@dataclass(frozen=True)
+class FeatureSpec:
+    """An extra source column declared as a model feature (`[invoices.features]` / `[customers.features]`)."""
+
+    name: str
+    column: str  # the source column
+    kind: str  # categorical or numeric
+    known_from: str | None = None  # the source column dating when the value became known
+
+    @property
+    def ledger_column(self) -> str:
+        return PREFIX + self.name
+
+    @property
+    def ledger_known_from(self) -> str | None:
+        return None if self.known_from is None else f"{PREFIX}{self.name}_known_from"
+
+
 @dataclass
 class TableSpec:
     """One contract table: read from files (`files` set) or derived from the invoice rows (`files` empty)."""
@@ -106,6 +127,7 @@ class TableSpec:
     negative_amounts: str = "error"
     id_prefix: str = ""
     options: dict[str, str] = field(default_factory=dict)
+    features: dict[str, FeatureSpec] = field(default_factory=dict)
 
     @property
     def derived(self) -> bool:
@@ -190,8 +212,40 @@ def fields_of(table: str) -> dict[str, str]:
     return kinds
 
 
+def _features(path: Path, table: str, value: object) -> dict[str, FeatureSpec]:
+    where = f"{table}.features"
+    example = f'[{where}] paperless = {{ column = "PaperlessBill", kind = "categorical" }}'
+    if not isinstance(value, dict):
+        raise _fail(path, f"[{where}] must be a table of 'name = {{ column = ..., kind = ... }}' lines, e.g. {example}")
+    out: dict[str, FeatureSpec] = {}
+    for name, entry in value.items():
+        if not NAME.match(name):
+            raise _fail(
+                path, f"[{where}] {name!r}: a feature name is lower case letters, digits and _ (e.g. paperless)"
+            )
+        if not isinstance(entry, dict):
+            raise _fail(path, f"[{where}] {name} must be an inline table, e.g. {example}")
+        _check_keys(path, f"{where}.{name}", entry, FEATURE_KEYS)
+        column = entry.get("column")
+        if not isinstance(column, str) or not column:
+            raise _fail(path, f'[{where}] {name}: column = "<source column>" is required, e.g. {example}')
+        kind = entry.get("kind", "categorical")
+        if kind not in KINDS:
+            raise _fail(
+                path,
+                f"[{where}] {name}: kind must be one of {', '.join(KINDS)}, not {kind!r}{_suggest(str(kind), KINDS)}",
+            )
+        known_from = entry.get("known_from")
+        if known_from is not None and (not isinstance(known_from, str) or not known_from):
+            raise _fail(
+                path, f'[{where}] {name}: known_from must name the source date column, e.g. known_from = "ScoreDate"'
+            )
+        out[name] = FeatureSpec(name, column, str(kind), known_from)
+    return out
+
+
 def _table_spec(path: Path, name: str, section: dict, base: ReadOptions) -> TableSpec:
-    allowed = TABLE_KEYS | DERIVED_KEYS.get(name, set())
+    allowed = TABLE_KEYS | DERIVED_KEYS.get(name, set()) | ({"features"} if name in FEATURE_TABLES else set())
     _check_keys(path, name, section, allowed)
     fields = fields_of(name)
     spec = TableSpec(name=name, read=_read_options(path, name, section, base))
@@ -221,6 +275,12 @@ def _table_spec(path: Path, name: str, section: dict, base: ReadOptions) -> Tabl
         raise _fail(path, f"[{name}] negative_amounts must be one of {', '.join(policies)}")
     spec.id_prefix = _text(section.get("id_prefix", ID_PREFIXES.get(name, "")))
     spec.options = {k: _text(section[k]) for k in DERIVED_KEYS.get(name, set()) if k in section}
+    spec.features = _features(path, name, section["features"]) if "features" in section else {}
+    kept = [f.column for f in spec.features.values() if f.column in spec.keep]
+    if kept:
+        raise _fail(
+            path, f"[{name}] keep = {kept} and [{name}.features] name the same column(s): declare each column once"
+        )
     if spec.derived and (spec.columns or spec.where or spec.where_not or spec.keep):
         raise _fail(path, f"[{name}] has columns or filters but no 'file'; add file = \"<name or glob>\"")
     return spec
@@ -293,6 +353,12 @@ def _check_plan(mapping: Mapping) -> None:
         )
     if "disputes" in tables and tables["disputes"].derived and "disputed" not in cols:
         raise _fail(path, '[disputes] has no file: map disputed = "<flag column>" under [invoices.columns]')
+    invoice_names = set(invoices.features)
+    twice = sorted(invoice_names & set(tables["customers"].features))
+    if twice:
+        raise _fail(
+            path, f"feature name(s) {', '.join(twice)} declared under both [invoices.features] and [customers.features]"
+        )
     opened = tables.get("disputes", TableSpec("disputes")).options.get("opened", "due_date")
     if opened not in DISPUTE_OPENED:
         raise _fail(path, f"[disputes] opened must be one of {', '.join(DISPUTE_OPENED)}, not {opened!r}")

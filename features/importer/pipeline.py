@@ -39,6 +39,7 @@ from features.importer.read import (
     read_source,
 )
 from features.ledger.contract import DATE_FORMAT, TABLES
+from features.ledger.extras import MANIFEST, PREFIX, ExtraFeature, write_manifest
 
 __all__ = ["ImportReport", "SourceCount", "import_exports", "load_mapping"]
 
@@ -74,6 +75,13 @@ def _read_sources(
             count = SourceCount(name, path.name, len(raw))
             counts.append(count)
             named = [(f"columns.{field}", column) for field, column in spec.columns.items()]
+            features = [*spec.features.values()]
+            if name == "invoices" and mapping.tables["customers"].derived:  # customer features from invoice rows
+                features += [f for f in mapping.tables["customers"].features.values()]
+            for feature in features:
+                named.append((f"features.{feature.name}", feature.column))
+                if feature.known_from:
+                    named.append((f"features.{feature.name}.known_from", feature.known_from))
             for purpose, column in [*named, *(("keep", column) for column in spec.keep)]:
                 if column not in raw.columns:
                     raise missing_column(spec, raw, column, purpose, path, spec.read)
@@ -96,6 +104,9 @@ def import_exports(mapping_path: Path, sources: list[Path], out_dir: Path) -> Im
     specs = mapping.tables
     readers = {name: FieldReader(frame, specs[name], mapping, problems) for name, frame in frames.items()}
     invoices, memos = build_invoices(readers["invoices"], tally, notes)
+    customer_features = specs["customers"].features if specs["customers"].derived else {}
+    extra_columns = readers["invoices"].features({**specs["invoices"].features, **customer_features})
+    invoices = pd.concat([invoices, extra_columns.loc[invoices.index]], axis=1)
     if invoices.empty and not problems:
         why = "; ".join(
             f"{c.file}: {c.rows_read} read, filtered {c.filtered or 'none'}" for c in counts if c.table == "invoices"
@@ -110,6 +121,9 @@ def import_exports(mapping_path: Path, sources: list[Path], out_dir: Path) -> Im
             f"the validator will report them."
         )
     tables = {name: build_table(reader, tally, notes) for name, reader in readers.items() if name != "invoices"}
+    if "customers" in tables and specs["customers"].features:
+        features = readers["customers"].features(specs["customers"].features)
+        tables["customers"] = pd.concat([tables["customers"], features.loc[tables["customers"].index]], axis=1)
     tables["invoices"] = invoices
     _raise_if(problems, mapping)
     needs_as_of = ("disputes" in specs and specs["disputes"].derived) or "written_off" in invoices
@@ -117,6 +131,9 @@ def import_exports(mapping_path: Path, sources: list[Path], out_dir: Path) -> Im
     paid, written = settlement(invoices, memos)
     if specs["customers"].derived:
         tables["customers"] = derive_customers(invoices, specs["customers"], notes)
+        for feature in specs["customers"].features.values():  # not invoice columns: only the customers carry them
+            invoices = invoices.drop(columns=[c for c in (feature.ledger_column, feature.ledger_known_from) if c])
+        tables["invoices"] = invoices
     else:
         missing = set(invoices["customer_id"]) - set(tables["customers"]["customer_id"])
         if missing:
@@ -145,7 +162,31 @@ def import_exports(mapping_path: Path, sources: list[Path], out_dir: Path) -> Im
         if name in tables and table.key and name not in ("invoices", "customers"):
             tables[name] = make_unique(tables[name], table.key, name, specs[name].id_prefix, notes)
     written = _write(tables, Path(out_dir), notes)
+    _write_manifest(mapping, Path(out_dir), notes)
     return ImportReport(Path(out_dir), written, counts, notes)
+
+
+def _write_manifest(mapping: Mapping, out_dir: Path, notes: list[str]) -> None:
+    """features.json listing the declared extra features, beside the ledger files (features.ledger.extras)."""
+    extras = [
+        ExtraFeature(f.name, f.kind, table, f.ledger_column, f.ledger_known_from)  # type: ignore[arg-type]
+        for table in ("invoices", "customers")
+        for f in mapping.tables[table].features.values()
+    ]
+    if not extras:
+        if (out_dir / MANIFEST).exists():
+            notes.append(
+                f"{out_dir / MANIFEST} was already there but this mapping declares no features; remove it if it "
+                f"does not belong to this ledger (the validator checks the columns it declares)."
+            )
+        return
+    write_manifest(out_dir, extras)
+    described = ", ".join(
+        f"{e.column} ({e.kind}, {e.table}, known "
+        f"{'from ' + e.known_from if e.known_from else 'at issue' if e.table == 'invoices' else 'always'})"
+        for e in extras
+    )
+    notes.append(f"features: {len(extras)} extra model feature(s) written and listed in {MANIFEST}: {described}.")
 
 
 def _raise_if(problems: list[Problem], mapping: Mapping) -> None:
@@ -184,7 +225,10 @@ def _write(tables: dict[str, pd.DataFrame], out_dir: Path, notes: list[str]) -> 
                 values = pd.to_numeric(values).round(4)
             out[column.name] = values
         for column in extras:
-            out[column] = frame[column]
+            values = frame[column]
+            if column.startswith(PREFIX) and pd.api.types.is_datetime64_any_dtype(values):  # a feature's known_from
+                values = values.dt.strftime(DATE_FORMAT)
+            out[column] = values
         out.to_csv(out_dir / f"{name}.csv", index=False, encoding="utf-8", lineterminator="\n")
         written[name] = len(out)
     return written

@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from features.errors import LedgerError, Problem
 from features.ledger.contract import DATE_DTYPE, DATE_FORMAT, TABLES, Column, Table
+from features.ledger.extras import read_manifest, type_extras
 
 ROW_COLUMN = "_row"
 """Spreadsheet row number of each raw row (header = row 1), kept so later checks can name the row."""
@@ -147,7 +148,8 @@ def read_ledger_dir(directory: Path) -> tuple[dict[str, pd.DataFrame], dict[str,
     """Read and type every contract table found in a directory.
 
     Returns (raw text tables, typed tables, parse problems). Missing required files are problems; missing optional
-    tables come back as empty typed frames.
+    tables come back as empty typed frames. Extra feature columns declared in `features.json` are typed by their
+    kind (features.ledger.extras).
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -155,6 +157,7 @@ def read_ledger_dir(directory: Path) -> tuple[dict[str, pd.DataFrame], dict[str,
     raw_tables: dict[str, pd.DataFrame] = {}
     typed_tables: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
+    file_names: dict[str, str] = {}
     for name, table in TABLES.items():
         path = find_table_file(directory, name)
         if path is None:
@@ -179,6 +182,11 @@ def read_ledger_dir(directory: Path) -> tuple[dict[str, pd.DataFrame], dict[str,
         raw_tables[name] = raw
         typed_tables[name] = typed
         problems.extend(table_problems)
+        file_names[name] = file_name
+    extras = read_manifest(directory)  # declared extra feature columns (features.json), typed by their kind
+    if extras:
+        typed_tables, extra_problems = type_extras(typed_tables, extras, file_names, ROW_COLUMN)
+        problems.extend(extra_problems)
     return raw_tables, typed_tables, problems
 
 

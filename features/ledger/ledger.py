@@ -17,6 +17,7 @@ import pandas as pd
 from features.dates import to_date
 from features.errors import LedgerError
 from features.ledger.contract import AMOUNT_TOLERANCE, DATE_DTYPE, TABLES, VISIBLE_FROM
+from features.ledger.extras import ExtraFeature, latest_known_from, mask_unknown, type_extras
 from features.ledger.io import ROW_COLUMN, coerce_table, empty_table
 
 __all__ = ["DEFAULT_HORIZON_DAYS", "Ledger", "settlement_status", "to_date"]  # to_date: see features.dates
@@ -37,6 +38,8 @@ class Ledger:
     default_days: int = DEFAULT_HORIZON_DAYS
     known_until: pd.Timestamp = field(kw_only=True)
     """The end of the day up to which the tables are complete: outcomes after it are unknown (censored)."""
+    extras: tuple[ExtraFeature, ...] = field(default=(), kw_only=True)
+    """Declared extra feature columns (x_<name>) of the invoices and customers tables (features.ledger.extras)."""
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -46,8 +49,10 @@ class Ledger:
         base_currency: str = "USD",
         default_days: int = DEFAULT_HORIZON_DAYS,
         known_until: object | None = None,
+        extras: tuple[ExtraFeature, ...] = (),
     ) -> Ledger:
-        """Type frames by the contract (missing optional tables become empty). Raises LedgerError on parse errors."""
+        """Type frames by the contract (missing optional tables become empty) and the declared `extras` by their kind.
+        Raises LedgerError on parse errors."""
         tables: dict[str, pd.DataFrame] = {}
         problems = []
         for name, table in TABLES.items():
@@ -66,10 +71,15 @@ class Ledger:
             typed, table_problems = coerce_table(raw.reset_index(drop=True), table, f"{name}.csv")
             problems.extend(table_problems)
             tables[name] = typed
+        if extras:
+            tables, extra_problems = type_extras(tables, tuple(extras), {}, ROW_COLUMN)
+            problems.extend(extra_problems)
         if problems:
             raise LedgerError("the ledger tables do not fit the contract", problems)
         end = to_date(known_until) if known_until is not None else last_fact_date(tables)
-        return cls(tables, base_currency=base_currency, default_days=default_days, known_until=end)
+        return cls(
+            tables, base_currency=base_currency, default_days=default_days, known_until=end, extras=tuple(extras)
+        )
 
     @classmethod
     def load(
@@ -91,7 +101,9 @@ class Ledger:
                 report.errors,
             )
         end = to_date(known_until) if known_until is not None else last_fact_date(report.tables)
-        return cls(report.tables, base_currency=base_currency, default_days=default_days, known_until=end)
+        return cls(
+            report.tables, base_currency=base_currency, default_days=default_days, known_until=end, extras=report.extras
+        )
 
     # ----------------------------------------------------------------- tables
     @property
@@ -132,14 +144,22 @@ class Ledger:
 
         Invoices issued <= T; payments, adjustments and fx rates dated <= T; disputes opened <= T (resolution kept
         only if resolved <= T); promises made <= T. Payments/adjustments/disputes/promises of invisible invoices are
-        dropped too. Customers (master data without dates) are kept whole.
+        dropped too. Customers (master data without dates) are kept whole. Dated extra features (`extras` with a
+        known_from column) not known by T are masked (missing), on invoices and customers alike.
         """
         cutoff = to_date(as_of)
         cutoff_known = min(cutoff, self.known_until)
-        if len(self.invoices) and cutoff >= self.known_until and cutoff >= self.last_fact_date():
+        latest_extra = latest_known_from(self.tables, self.extras)
+        if (
+            len(self.invoices)
+            and cutoff >= self.known_until
+            and cutoff >= self.last_fact_date()
+            and (latest_extra is None or cutoff >= latest_extra)
+        ):
             return self  # nothing is dated after the cutoff: the same facts (and the cached settlement)
         tables = dict(self.tables)
-        invoices = self.invoices[self.invoices["invoice_date"] <= cutoff]
+        invoices = mask_unknown(self.invoices[self.invoices["invoice_date"] <= cutoff], self.extras, "invoices", cutoff)
+        tables["customers"] = mask_unknown(self.customers, self.extras, "customers", cutoff)
         tables["invoices"] = invoices
         visible_ids = invoices["invoice_id"]
         for name in ("payments", "adjustments", "disputes", "promises"):
@@ -153,7 +173,11 @@ class Ledger:
             tables["disputes"] = disputes
         tables["fx_rates"] = self.fx_rates[self.fx_rates["date"] <= cutoff]
         return Ledger(
-            tables, base_currency=self.base_currency, default_days=self.default_days, known_until=cutoff_known
+            tables,
+            base_currency=self.base_currency,
+            default_days=self.default_days,
+            known_until=cutoff_known,
+            extras=self.extras,
         )
 
     # ----------------------------------------------------------------- identity

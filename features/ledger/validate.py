@@ -25,6 +25,8 @@ from features.ledger.contract import (
     TABLE_ORDER,
     TABLES,
 )
+from features.ledger.extras import EXTRA_TABLES, MANIFEST, ExtraFeature, columns_of, read_manifest
+from features.ledger.extras import PREFIX as EXTRA_PREFIX
 from features.ledger.io import ROW_COLUMN, find_table_file, read_ledger_dir
 
 EARLIEST_PLAUSIBLE = pd.Timestamp("1990-01-01")
@@ -53,6 +55,7 @@ class ValidationReport:
     raw_tables: dict[str, pd.DataFrame]  # text cells, all rows
     rejected: dict[str, pd.DataFrame] = field(default_factory=dict)  # raw rows with a `reason` column
     file_names: dict[str, str] = field(default_factory=dict)  # table -> the file it was read from
+    extras: tuple[ExtraFeature, ...] = ()  # the extra feature columns declared in features.json
 
     @property
     def errors(self) -> list[Problem]:
@@ -132,7 +135,25 @@ def validate_dir(directory: Path, base_currency: str = "USD", today: pd.Timestam
     for name in ORDER:
         path = find_table_file(Path(directory), name)
         file_names[name] = path.name if path else f"{name}.csv"
-    return validate_tables(raw_tables, typed_tables, parse_problems, file_names, base_currency, today)
+    report = validate_tables(raw_tables, typed_tables, parse_problems, file_names, base_currency, today)
+    report.extras = read_manifest(Path(directory))
+    for name in EXTRA_TABLES:  # x_ columns are feature columns: say so when one is not declared
+        declared = set(columns_of(report.extras, name))
+        for column in raw_tables[name].columns:
+            if column.startswith(EXTRA_PREFIX) and column not in declared:
+                report.problems.append(
+                    Problem(
+                        file_names[name],
+                        None,
+                        column,
+                        None,
+                        f"'{column}' looks like an extra feature column but {MANIFEST} does not declare it: it is "
+                        f"kept as text and is not a model feature",
+                        "undeclared_extra_column",
+                        "warning",
+                    )
+                )
+    return report
 
 
 def validate_tables(

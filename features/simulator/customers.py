@@ -24,6 +24,35 @@ INVOICES_PER_MONTH = np.array([14.3, 5.9, 3.15])  # median by segment
 HABIT_SHARE = np.array([0.25, 0.06, 0.10, 0.05, 0.10, 0.04, 0.17, 0.18, 0.05])
 DAYS_PER_MONTH = 30.44
 
+
+@dataclass(frozen=True)
+class World:
+    """The mix a simulated book is drawn from. The default is the demo world; other worlds (benchmarks/
+    bench_ledgers.py) move one share at a time, so a model is judged on books it was not built on.
+
+    Shares are relative weights (normalised here); each tuple follows the order of its name tuple.
+    """
+
+    archetype_share: tuple[float, ...] = tuple(ARCHETYPE_SHARE)
+    """Weights of ARCHETYPES: prompt, late, very_late, deteriorating, improving."""
+    habit_share: tuple[float, ...] = tuple(HABIT_SHARE)
+    """Weights of the payment-run habits (features.simulator.calendar.HABITS)."""
+    currency_share: tuple[float, ...] = (0.62, 0.16, 0.10, 0.08, 0.04)
+    """Weights of the base currency and the four others (currency_list); the countries (and so the holiday
+    calendars) follow the currency."""
+
+    def __post_init__(self) -> None:
+        for name, size in (("archetype_share", len(ARCHETYPES)), ("habit_share", len(HABITS)), ("currency_share", 5)):
+            value = np.asarray(getattr(self, name), dtype=float)
+            if value.shape != (size,) or (value < 0).any() or value.sum() <= 0:
+                raise ValueError(f"World.{name} needs {size} non-negative weights with a positive sum, not {value}")
+
+    @staticmethod
+    def _cdf(weights: tuple[float, ...]) -> np.ndarray:
+        w = np.asarray(weights, dtype=float)
+        return np.cumsum(w / w.sum())
+
+
 # currency -> (USD per unit at start, weekly log volatility, countries, country shares, minor-unit scale)
 CURRENCIES: dict[str, tuple[float, float, tuple[str, ...], tuple[float, ...], float]] = {
     "USD": (1.0, 0.0, ("US", "PR"), (0.96, 0.04), 100.0),
@@ -176,14 +205,17 @@ def currency_list(base_currency: str) -> tuple[str, ...]:
     return (base_currency, *others[: len(CURRENCY_SHARE) - 1])
 
 
-def draw_customers(rng: np.random.Generator, n: int, start_day: int, end_day: int, base_currency: str) -> Customers:
-    """Draw ``n`` customers active in the window [start_day, end_day] (day numbers)."""
+def draw_customers(
+    rng: np.random.Generator, n: int, start_day: int, end_day: int, base_currency: str, world: World | None = None
+) -> Customers:
+    """Draw ``n`` customers active in the window [start_day, end_day] (day numbers) from `world` (default: World())."""
+    world = world or World()
     currencies = currency_list(base_currency)
     window = end_day - start_day
     u = rng.random((n, 12))
-    archetype = np.searchsorted(np.cumsum(ARCHETYPE_SHARE), u[:, 0], side="right").clip(0, 4)
+    archetype = np.searchsorted(World._cdf(world.archetype_share), u[:, 0], side="right").clip(0, 4)
     segment = np.searchsorted(np.cumsum(SEGMENT_SHARE), u[:, 1], side="right").clip(0, 2)
-    currency = np.searchsorted(np.cumsum(CURRENCY_SHARE), u[:, 2], side="right").clip(0, 4)
+    currency = np.searchsorted(World._cdf(world.currency_share), u[:, 2], side="right").clip(0, 4)
     country = np.empty(n, dtype="U2")
     usd_per_unit = np.empty(n)
     minor_scale = np.empty(n)
@@ -194,7 +226,7 @@ def draw_customers(rng: np.random.Generator, n: int, start_day: int, end_day: in
         usd_per_unit[mine], minor_scale[mine] = rate, scale
     terms_cdf = np.cumsum(TERMS_SHARE, axis=1)[segment]
     terms_days = TERMS[(u[:, 3:4] > terms_cdf).sum(axis=1).clip(0, 3)]
-    habit = np.searchsorted(np.cumsum(HABIT_SHARE), u[:, 4] * HABIT_SHARE.sum(), side="right").clip(0, 8)
+    habit = np.searchsorted(World._cdf(world.habit_share), u[:, 4], side="right").clip(0, 8)
     quarter = HABITS.index("quarter_end")
     habit = np.where((habit == quarter) & (segment == 2), HABITS.index("month_end"), habit)
 

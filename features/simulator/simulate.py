@@ -29,6 +29,7 @@ from features.simulator.customers import (
     ARCHETYPES,
     SEGMENTS,
     Customers,
+    World,
     customer_names,
     draw_customers,
     fx_rates_table,
@@ -40,21 +41,31 @@ MONEY_COLUMNS = frozenset({"amount", "credit_limit"})
 
 
 def simulate(
-    customers: int = 500, months: int = 24, seed: int = 0, start: str = "2024-01-01", base_currency: str = "USD"
+    customers: int = 500,
+    months: int = 24,
+    seed: int = 0,
+    start: str = "2024-01-01",
+    base_currency: str = "USD",
+    world: World | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Simulate a ledger of ``customers`` customers over ``months`` calendar months from ``start``.
 
     Returns the contract tables keyed by name, with the contract's column names: dates as DATE_DTYPE
     (``datetime64[s]``), ids as strings, amounts as floats in the invoice currency rounded to the cent
     (whole yen for JPY). The window ends at ``start + months``; no event is dated after it. Same seed,
-    same tables.
+    same tables. `world` sets the mix of behaviours, payment-run habits and currencies (default: World()).
     """
-    tables, _ = simulate_with_truth(customers, months, seed, start, base_currency)
+    tables, _ = simulate_with_truth(customers, months, seed, start, base_currency, world)
     return tables
 
 
 def simulate_with_truth(
-    customers: int = 500, months: int = 24, seed: int = 0, start: str = "2024-01-01", base_currency: str = "USD"
+    customers: int = 500,
+    months: int = 24,
+    seed: int = 0,
+    start: str = "2024-01-01",
+    base_currency: str = "USD",
+    world: World | None = None,
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Like ``simulate``, plus the hidden per-customer truth (archetype, payment-run habit, failure day...).
 
@@ -65,7 +76,7 @@ def simulate_with_truth(
     rng = np.random.default_rng(seed)
     start_day = to_day(start)
     end_day = add_months(start_day, months)
-    cust = draw_customers(rng, customers, start_day, end_day, base_currency)
+    cust = draw_customers(rng, customers, start_day, end_day, base_currency, world)
     cal = RunCalendar.build(start_day - 120, end_day + 1200, sorted(set(cust.country.tolist())))
     names = customer_names(rng, cust.country)
     inv = draw_invoices(rng, cust, start_day, end_day)

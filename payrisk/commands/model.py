@@ -100,7 +100,12 @@ def train(
 
     data = _load(ledger)
     uri, name = _tracking()
-    config = TrainConfig(window_days=window_days, num_threads=get_settings().num_threads)
+    settings = get_settings()
+    config = TrainConfig(
+        window_days=window_days,
+        num_threads=settings.num_threads,
+        closing_days=tuple(d.isoformat() for d in settings.closing_days),
+    )
     started = time.perf_counter()
     cutoff = as_of.resolve(data.known_until)
     outcome = train_and_register(data, cutoff, config, name, uri, holdout=holdout, progress=console.print)
@@ -139,7 +144,7 @@ def score(
             "open_amount_base",
             "days_past_due",
             "p_default",
-            "expected_pay_date",
+            "pay_date_median_within_horizon",
             "reasons",
         ]
     ]

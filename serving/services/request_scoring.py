@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from features.build import build_features
 from features.errors import Problem
 from features.ledger.contract import TABLES
 from features.ledger.io import ROW_COLUMN
@@ -89,7 +88,7 @@ def score_invoices(bundle, ledger: Ledger, cutoff: pd.Timestamp, invoice_ids: li
     """`bundle.score(ledger, cutoff)` for the asked invoices only (all when None): the feature rows are built for the
     whole (restricted) ledger, since a customer's exposure features read all its open invoices, but only the asked
     rows go through the models (their scores do not depend on the other rows; the rank is redone by `rerank`)."""
-    rows = build_features(ledger.as_of(cutoff), cutoff)
+    rows = bundle.feature_rows(ledger, cutoff)
     if invoice_ids is not None:
         rows = rows[rows["invoice_id"].isin(invoice_ids)].reset_index(drop=True)
     return bundle.score_rows(rows)

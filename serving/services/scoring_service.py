@@ -57,6 +57,8 @@ class ModelHolder:
                 log.warning("model load failed, keeping %s: %s", self.version, self.error)
                 return False
             bundle.set_threads(self.settings.num_threads)
+            if self.settings.closing_days:  # closing days declared after training count too
+                bundle.set_closing_days([*bundle.closing_days, *self.settings.closing_days])
             swapped = self.bundle is None or bundle.version != self.bundle.version
             self.bundle, self.error, self.loaded_at = bundle, None, dt.datetime.now(dt.UTC)
             return swapped

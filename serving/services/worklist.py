@@ -45,7 +45,7 @@ class WorklistInvoice:
     due_date: pd.Timestamp
     days_past_due: int
     p_default: float | None
-    expected_pay_date: pd.Timestamp | None
+    pay_date_median_within_horizon: pd.Timestamp | None
     expected_loss: float
     cash_not_expected_4_weeks: float
     reasons: list[str]
@@ -169,7 +169,7 @@ def _with_scores(
         "expected_loss",
         "p_default",
         "p_pay_later",
-        "expected_pay_date",
+        "pay_date_median_within_horizon",
         "reasons",
         *WEEK_COLUMNS,
     ]
@@ -299,7 +299,8 @@ def _phrases(reasons: object) -> list[str]:
 
 def _invoice(row: dict) -> WorklistInvoice:
     p_default = None if pd.isna(row["p_default"]) else float(row["p_default"])
-    pay_date = None if pd.isna(row["expected_pay_date"]) else pd.Timestamp(row["expected_pay_date"])
+    point = row["pay_date_median_within_horizon"]
+    pay_date = None if pd.isna(point) else pd.Timestamp(point)
     return WorklistInvoice(
         str(row["invoice_id"]),
         float(row["open_amount"]),

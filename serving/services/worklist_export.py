@@ -38,9 +38,9 @@ def flatten(accounts: Sequence[Account]) -> pd.DataFrame:
                     "due_date": i.due_date.date().isoformat(),
                     "days_past_due": i.days_past_due,
                     "p_default": i.p_default,
-                    "expected_pay_date": None
-                    if i.expected_pay_date is None
-                    else i.expected_pay_date.date().isoformat(),
+                    "pay_date_median_within_horizon": None
+                    if i.pay_date_median_within_horizon is None
+                    else i.pay_date_median_within_horizon.date().isoformat(),
                     "expected_loss": i.expected_loss,
                     "reasons": "; ".join(i.reasons),
                 }
@@ -66,7 +66,7 @@ FLAT_COLUMNS = [
     "due_date",
     "days_past_due",
     "p_default",
-    "expected_pay_date",
+    "pay_date_median_within_horizon",
     "expected_loss",
     "reasons",
 ]

@@ -38,7 +38,7 @@ def test_health_and_readiness(client):
     ready = client.get("/readyz")
     assert ready.status_code == 200
     body = ready.json()
-    assert body["database"]["ok"] and body["database"]["schema_revision"] == "0002"
+    assert body["database"]["ok"] and body["database"]["schema_revision"] == "0003"
     assert body["model"]["loaded"] is False and body["model"]["detail"]
 
 

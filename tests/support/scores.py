@@ -12,9 +12,11 @@ from tests.support.databases import TEST_ACTOR
 WEEKS = [f"p_pay_week_{k}" for k in range(1, 14)]
 
 
-def score_row(invoice_id, customer_id, open_base, p_default, first_four, next_nine, later, reasons="") -> dict:
+def score_row(
+    invoice_id, customer_id, open_base, p_default, first_four, next_nine, later, reasons="", p_late=0.5, p_late_30=0.2
+) -> dict:
     """One scored invoice as of 2024-03-15: P(pay) `first_four` in each of weeks 1-4, `next_nine` in each of weeks
-    5-13, `later` after week 13; `open_base` open in base currency (USD)."""
+    5-13, `later` after week 13; `open_base` open in base currency (USD); P(late) and P(> 30 days late) as given."""
     row = {
         "invoice_id": invoice_id,
         "customer_id": customer_id,
@@ -23,7 +25,7 @@ def score_row(invoice_id, customer_id, open_base, p_default, first_four, next_ni
         "currency": "USD",
         "open_amount_base": open_base,
         "days_past_due": 0,
-        "expected_pay_date": pd.Timestamp("2024-04-01"),
+        "pay_date_median_within_horizon": pd.Timestamp("2024-04-01"),
         "pay_date_p10": pd.NaT,
         "pay_date_p50": pd.NaT,
         "pay_date_p90": pd.NaT,
@@ -32,6 +34,8 @@ def score_row(invoice_id, customer_id, open_base, p_default, first_four, next_ni
         "expected_loss": round(open_base * p_default, 2),
         "priority_rank": 0,
         "reasons": reasons,
+        "p_late": p_late,
+        "p_late_30": p_late_30,
     }
     row.update({w: first_four for w in WEEKS[:4]})
     row.update({w: next_nine for w in WEEKS[4:]})

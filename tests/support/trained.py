@@ -39,7 +39,8 @@ class Trained:
     data: TrainingData
     bundle: ScoringBundle
     calls: list[dict]
-    """What `_train` received, in call order: the timing model first, then the default model."""
+    """What `_train` received, in call order: the timing model, then the default model's held-out fit and its refit
+    on every snapshot (`refit`: the later slice included, no validation set)."""
     ledger_dir: Path
     """The full ledger written as CSV (what a user hands to the CLI)."""
 

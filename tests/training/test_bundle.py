@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from features.calendar import BusinessCalendar
+from features.days import to_days
 from features.labels import HORIZON_WEEKS
 from features.ledger.ledger import Ledger
 from features.simulator.simulate import write_ledger
@@ -15,7 +19,7 @@ from tests.support.trained import cut_tables
 from training.bundle import SCORE_COLUMNS, WEEK_COLUMNS
 from training.explain import NOT_A_REASON, _phrase_for
 
-DATE_COLUMNS = ["as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90"]
+DATE_COLUMNS = ["as_of", "pay_date_median_within_horizon", "pay_date_p10", "pay_date_p50", "pay_date_p90"]
 TEXT_COLUMNS = ["invoice_id", "customer_id", "currency", "reasons"]
 QUANTILES = {"pay_date_p10": 0.1, "pay_date_p50": 0.5, "pay_date_p90": 0.9}
 
@@ -82,10 +86,64 @@ def test_pay_dates_agree_with_the_distribution(scores):
     assert (p10.notna() | p50.isna()).all() and (p50.notna() | p90.isna()).all()
     assert p90.isna().any() and p90.notna().any()  # both cases occur in the fixture
 
-    expected = _days_after(scores, "expected_pay_date")
+    expected = _days_after(scores, "pay_date_median_within_horizon")
     within = cdf[:, -1] > 0
     assert expected[within].notna().all() and expected[~within].isna().all()
     assert expected[within].between(1, 7 * HORIZON_WEEKS).all()
+
+
+def _on_business_days(trained, scores: pd.DataFrame, column: str, closing_days=()) -> np.ndarray:
+    country = trained.ledger.customers.set_index("customer_id")["country"].reindex(scores["customer_id"]).fillna("")
+    present = scores[column].notna().to_numpy()
+    days = to_days(scores[column])[present]
+    calendar = BusinessCalendar.covering(pd.unique(country), days, closing_days)
+    return calendar.is_business_day(calendar.codes(country.to_numpy())[present], days)
+
+
+def test_pay_dates_fall_on_business_days_of_the_customer_country(trained, scores):
+    for column in ("pay_date_median_within_horizon", "pay_date_p10", "pay_date_p50", "pay_date_p90"):
+        business = _on_business_days(trained, scores, column)
+        assert len(business) > 100 and business.all(), column
+        assert (scores[column].dropna().dt.day_of_week < 5).all(), column
+
+
+def test_p_late_reads_the_due_date_off_the_daily_distribution(trained, scores):
+    p_late, p_late_30 = scores["p_late"], scores["p_late_30"]
+    assert p_late.between(0, 1).all() and p_late_30.between(0, 1).all()
+    assert (p_late_30 <= p_late + 1e-12).all()
+    past_due = scores["days_past_due"] > 0
+    assert past_due.any() and (p_late[past_due] == 1.0).all()  # open after its due date: late whatever happens
+    assert (p_late_30 >= scores["p_pay_later"] - 1e-12).all()  # mass after the horizon counts as late
+    # not yet due: on time at most the mass of the weeks that start by the due date
+    due = trained.ledger.invoices.set_index("invoice_id")["due_date"].reindex(scores["invoice_id"]).to_numpy()
+    days_to_due = (due - scores["as_of"].to_numpy()) // np.timedelta64(1, "D")
+    cdf = np.cumsum(_proba(scores)[:, :HORIZON_WEEKS], axis=1)
+    ahead = (days_to_due >= 1) & (days_to_due <= 7 * HORIZON_WEEKS)
+    weeks_started = np.ceil(days_to_due[ahead] / 7).astype(int)
+    rows = np.flatnonzero(ahead)
+    assert len(rows) > 50
+    assert (1 - p_late.to_numpy()[rows] <= cdf[rows, weeks_started - 1] + 1e-9).all()
+    assert (1 - p_late.to_numpy()[rows] >= np.where(weeks_started > 1, cdf[rows, weeks_started - 2], 0) - 1e-9).all()
+
+
+def test_the_day_spread_is_learned_from_the_training_settlements(trained):
+    fit = trained.bundle.meta["day_spread"]
+    assert fit["fitted"] and fit["events"] > 1000
+    assert fit["mean_log_likelihood"] > fit["uniform_log_likelihood"] + 0.1  # better than an even spread
+    assert fit["non_business_due_moves_to"] in ("previous", "next")
+
+
+def test_a_closing_day_takes_the_pay_dates_off_that_day(trained, scores):
+    """The most frequent point pay date, made a company closing day: no date lands on it any more."""
+    busiest = scores["pay_date_median_within_horizon"].value_counts().index[0]
+    assert (scores["pay_date_median_within_horizon"] == busiest).sum() > 10
+    bundle = copy.deepcopy(trained.bundle)  # the session's bundle stays as it is
+    bundle.set_closing_days([busiest.date().isoformat()])
+    assert bundle.closing_days == (busiest.date().isoformat(),) and bundle.timing.closing_days == bundle.closing_days
+    closed = bundle.score(trained.ledger, trained.as_of)
+    for column in ("pay_date_median_within_horizon", "pay_date_p10", "pay_date_p50", "pay_date_p90"):
+        assert (closed[column] != busiest).all(), column
+    np.testing.assert_allclose(_proba(closed).sum(axis=1), 1.0, atol=1e-9)
 
 
 def test_priority_rank_orders_by_expected_loss(scores):
@@ -210,5 +268,6 @@ def test_cash_correlations_are_the_estimated_ones_and_fixed_for_older_bundles(tr
         trained.bundle.timing,
         trained.bundle.default,
         {k: v for k, v in trained.bundle.meta.items() if k != "cash_correlations"},
+        trained.bundle.day_spread,
     )
     assert older.cash_correlations == CashCorrelations(CUSTOMER_CORRELATION, PORTFOLIO_CORRELATION, "fixed constants")

@@ -253,21 +253,23 @@ def test_bundle_scores_use_the_same_probabilities(trained, scores, feature_rows)
 # ----------------------------------------------------------------------------------------------- recipe unchanged
 def test_boosters_are_what_the_pre_refactor_recipe_builds(trained):
     """LightGBM handed the recorded matrices with the pre-refactor parameters, sized for the rows it got
-    (training.estimator.size_adapted_params), rounds and early stopping gives the bundle's boosters byte for byte
+    (training.estimator.size_adapted_params), rounds and early stopping, then refitted on every snapshot for the
+    rounds early stopping chose, gives the bundle's boosters byte for byte
     (test_models pins that the matrices are the time split's; the default model's are period rows since the hazard)."""
     config = trained.config
     names = trained.bundle.preprocessor.feature_names_
     categorical = trained.bundle.preprocessor.categorical_indices_
-    for call, model, overrides, feature_names, weight_of in (
+    assert trained.bundle.timing.refit and trained.bundle.default.refit and len(trained.calls) == 4
+    for (call, refit), model, overrides, feature_names, weight_of in (
         (
-            trained.calls[0],
+            trained.calls[0:2],
             trained.bundle.timing,
             {},
             names + list(WEEK_FEATURES),
             lambda y: np.where(y > 0, 1.0, 1.0 / config.timing_negative_rate),
         ),
         (
-            trained.calls[1],
+            trained.calls[2:4],
             trained.bundle.default,
             PRE_REFACTOR_DEFAULT_OVERRIDES,
             names + list(PERIOD_FEATURES),
@@ -291,6 +293,17 @@ def test_boosters_are_what_the_pre_refactor_recipe_builds(trained):
             valid_sets=[valid],
             callbacks=[lgb.early_stopping(config.early_stopping, verbose=False)],
         )
+        # then again on every snapshot (the later slice too), for the rounds early stopping chose, uncalibrated
+        assert len(refit["x"]) > len(call["x"]) and refit["x_valid"] is None
+        refit_set = lgb.Dataset(
+            refit["x"],
+            refit["y"],
+            weight=weight_of(refit["y"]),
+            feature_name=feature_names,
+            categorical_feature=categorical,
+        )
+        booster = lgb.train(params, refit_set, num_boost_round=booster.best_iteration or booster.num_trees())
+        assert model.calibrator_ is None and model.refit_rounds_ == booster.num_trees()
         assert booster.model_to_string() == model.booster_.model_to_string(), _name(model)
 
 

@@ -70,3 +70,19 @@ def test_a_feature_without_a_phrase_reads_as_its_catalog_meaning():
     assert reasons(rows, np.array([[0.4]]), ["hist_days_late_std"]) == [
         "spread (population standard deviation) of days late: 6.25"
     ]
+
+
+def test_payment_run_pattern_features_are_never_a_reason():
+    """A customer's payment-run habits (weekday shares, run gaps, next expected run) move the timing, but telling a
+    collector "34% of runs on a Tuesday" explains nothing: those features are skipped even when they dominate."""
+    names = ["hist_run_share_tue", "hist_run_gap_median", "days_to_next_expected_run", "days_past_due"]
+    rows = pd.DataFrame(
+        {
+            "hist_run_share_tue": [0.34],
+            "hist_run_gap_median": [14.0],
+            "days_to_next_expected_run": [3.0],
+            "days_past_due": [20.0],
+            "days_to_due": [-20.0],
+        }
+    )
+    assert reasons(rows, np.array([[2.0, 1.5, 1.0, 0.1]]), names) == ["20 days past due"]

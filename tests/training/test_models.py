@@ -36,7 +36,7 @@ def test_timing_calibration_slice_is_strictly_later_than_training_slice(trained)
     assert rows.loc[~later, "as_of"].max() == _date(meta["training_slice_end"])
     assert rows.loc[later, "as_of"].min() == _date(meta["calibration_slice_start"])
     assert meta["timing_train_rows"] == int((~later).sum())
-    # the timing model was early-stopped and calibrated on exactly the week rows of the later slice
+    # the timing model was early-stopped on exactly the week rows of the later slice
     timing_call = trained.calls[0]
     position, weeks, _ = expand_weeks(rows[later], labels[later])
     expected = with_extra(trained.bundle.preprocessor.transform(rows[later]), position, weeks[WEEK_FEATURES])
@@ -79,7 +79,7 @@ def test_default_model_saw_every_snapshot_and_is_calibrated_later(trained):
     assert rows.loc[~later, "as_of"].max() == _date(meta["default_training_slice_end"])
     assert rows.loc[later, "as_of"].min() == _date(meta["default_calibration_slice_start"])
     model = trained.bundle.default
-    default_call = trained.calls[1]
+    default_call = trained.calls[2]
     for part, x, y in ((~later, "x", "y"), (later, "x_valid", "y_valid")):
         expected_x, expected_y, _ = model._design(rows[part], labels[part], training=True)
         np.testing.assert_array_equal(default_call[x], expected_x)

@@ -178,7 +178,7 @@ def test_pyfunc_predicts_the_score_columns(registered, feature_rows):
     np.testing.assert_array_equal(predicted[PROBABILITIES].to_numpy(), expected[PROBABILITIES].to_numpy())
     np.testing.assert_array_equal(predicted["priority_rank"], expected["priority_rank"])
     assert predicted["reasons"].tolist() == expected["reasons"].tolist()
-    for column in ("as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90"):
+    for column in ("as_of", "pay_date_median_within_horizon", "pay_date_p10", "pay_date_p50", "pay_date_p90"):
         dates = expected[column].dt.strftime("%Y-%m-%d")
         assert predicted[column].isna().tolist() == dates.isna().tolist(), column
         assert predicted[column].dropna().tolist() == dates.dropna().tolist(), column

@@ -84,7 +84,7 @@ class Score(Base):
     currency: Mapped[str] = mapped_column(Text)
     open_amount_base: Mapped[Decimal] = mapped_column(MONEY)
     days_past_due: Mapped[int] = mapped_column(Integer)
-    expected_pay_date: Mapped[dt.date | None] = mapped_column(Date)
+    pay_date_median_within_horizon: Mapped[dt.date | None] = mapped_column(Date)
     pay_date_p10: Mapped[dt.date | None] = mapped_column(Date)
     pay_date_p50: Mapped[dt.date | None] = mapped_column(Date)
     pay_date_p90: Mapped[dt.date | None] = mapped_column(Date)
@@ -95,6 +95,9 @@ class Score(Base):
     expected_loss: Mapped[float | None] = mapped_column(Float)
     priority_rank: Mapped[int] = mapped_column(Integer)
     reasons: Mapped[str | None] = mapped_column(Text)
+    # P(settled after the due date / more than 30 days after it); NULL in scores stored before revision 0003
+    p_late: Mapped[float | None] = mapped_column(Float)
+    p_late_30: Mapped[float | None] = mapped_column(Float)
 
 
 class AuditEntry(Base):

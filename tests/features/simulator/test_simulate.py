@@ -11,6 +11,7 @@ from features.days import to_days
 from features.ledger.contract import AMOUNT_TOLERANCE, DATE_DTYPE, TABLES
 from features.ledger.validate import validate_dir
 from features.simulator.calendar import HABITS
+from features.simulator.customers import World
 from features.simulator.simulate import simulate, simulate_with_truth, write_ledger
 from features.simulator.stats import invoice_outcomes, realism_summary
 
@@ -302,3 +303,30 @@ def test_simulated_ledger_validates_without_errors(tmp_path):
     write_ledger(tables, tmp_path)
     report = validate_dir(tmp_path)
     assert report.errors == [], [str(p) for p in report.errors[:10]]
+
+
+def test_the_default_world_is_the_demo_world(small):
+    again = simulate(customers=60, months=12, seed=7, world=World())
+    for name in TABLES:
+        pd.testing.assert_frame_equal(small[name], again[name])
+
+
+def test_a_world_sets_the_mix_of_behaviours_habits_and_currencies():
+    world = World(
+        archetype_share=(0, 0, 0, 1, 0),
+        habit_share=(0, 0, 0, 0, 0, 0, 0, 1, 0),
+        currency_share=(0, 1, 0, 0, 0),
+    )
+    tables, truth = simulate_with_truth(customers=40, months=6, seed=3, world=world)
+    assert set(truth["archetype"]) == {"deteriorating"}
+    assert set(truth["habit"]) == {"month_end"}
+    assert set(tables["customers"]["currency"]) == {"EUR"}  # the second currency of a USD book
+    assert set(tables["customers"]["country"]) <= {"DE", "FR", "NL", "IT", "ES", "IE"}
+
+
+@pytest.mark.parametrize(
+    "bad", [{"archetype_share": (1, 0)}, {"habit_share": (0,) * 9}, {"currency_share": (1, -1, 0, 0, 1)}]
+)
+def test_a_world_with_bad_shares_is_refused(bad):
+    with pytest.raises(ValueError, match="non-negative weights"):
+        World(**bad)

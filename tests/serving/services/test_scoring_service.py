@@ -105,3 +105,22 @@ def test_a_new_champion_is_served_without_restart(tmp_path, tracking_uri, bundle
         assert "registry down" in ready["last_error"] and ready["loaded"] and ready["version"] == second
         assert score() == second  # the last good model stays in service
     assert set(statuses) == {200} and seen[0] == first and seen[-1] == second
+
+
+def test_the_closing_days_setting_reaches_the_loaded_bundle(tmp_path, bundle, monkeypatch):
+    """PAYRISK_CLOSING_DAYS (a JSON list of dates) is added to the loaded bundle's closing days: the feature rows,
+    the week features and the daily spread all treat them as non-business days."""
+    import datetime as dt
+
+    from serving.services.scoring_service import ModelHolder
+
+    path = bundle.save(tmp_path / "bundle.joblib")
+    monkeypatch.setenv("PAYRISK_CLOSING_DAYS", '["2025-06-02", "2025-06-03"]')
+    settings = Settings(data_dir=tmp_path, models_dir=tmp_path / "models")
+    assert settings.closing_days == [dt.date(2025, 6, 2), dt.date(2025, 6, 3)]
+    holder = ModelHolder(settings, reference=str(path))
+    assert holder.bundle is not None and holder.error is None
+    assert {"2025-06-02", "2025-06-03"} <= set(holder.bundle.closing_days)
+    assert holder.bundle.timing.closing_days == holder.bundle.closing_days
+    assert holder.bundle.feature_config().closing_days == holder.bundle.closing_days
+    assert bundle.closing_days == ()  # the session's bundle is untouched (the holder loaded its own copy)

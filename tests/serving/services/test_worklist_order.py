@@ -73,7 +73,7 @@ def scores(as_of: str) -> pd.DataFrame:
             "p_default": 0.1,
             "expected_loss": open_base * 0.1,
             "p_pay_later": 0.35,
-            "expected_pay_date": pd.Timestamp(as_of) + pd.Timedelta(days=30),
+            "pay_date_median_within_horizon": pd.Timestamp(as_of) + pd.Timedelta(days=30),
             "reasons": "",
         }
         row.update(dict.fromkeys(WEEK_COLUMNS, 0.05))

@@ -45,3 +45,43 @@ def test_audit_log_is_append_only(sessions, statement):
             session.execute(text(statement))
         session.rollback()
         assert session.execute(text("SELECT count(*) FROM audit_log")).scalar() == 1
+
+
+def test_revision_0003_keeps_stored_scores_renames_the_point_date_and_leaves_p_late_unknown(database_url):
+    """Scores stored at 0002 survive 0003: expected_pay_date's values are in pay_date_median_within_horizon, and
+    p_late / p_late_30 are NULL for them (never computed), not a made-up number."""
+    upgrade(database_url, "0002")
+    engine = make_engine(database_url)
+    weeks = {f"p_pay_week_{k}": 0.05 for k in range(1, 14)}
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO scoring_runs (id, as_of, model_version, ledger_fingerprint, status, started_at, "
+                    "row_count, created_by) VALUES (1, '2024-03-01', 'v1', 'f', 'done', '2024-03-01 10:00:00', 1, 't')"
+                )
+            )
+            columns = ", ".join(weeks)
+            values = ", ".join(f":{c}" for c in weeks)
+            connection.execute(
+                text(
+                    "INSERT INTO scores (scoring_run_id, invoice_id, customer_id, as_of, open_amount, currency, "
+                    "open_amount_base, days_past_due, expected_pay_date, pay_date_p10, pay_date_p50, pay_date_p90, "
+                    f"{columns}, p_pay_later, p_default, expected_loss, priority_rank, reasons) VALUES (1, 'I1', 'C1', "
+                    "'2024-03-01', 100, 'USD', 100, 0, '2024-03-15', '2024-03-05', '2024-03-14', '2024-04-02', "
+                    f"{values}, 0.35, 0.1, 10, 1, '')"
+                ),
+                weeks,
+            )
+        upgrade(database_url)
+        assert current_revision(database_url) == head_revision() == "0003"
+        with engine.connect() as connection:
+            row = connection.execute(
+                text("SELECT pay_date_median_within_horizon, pay_date_p50, p_late, p_late_30 FROM scores")
+            ).one()
+            columns_now = [c["name"] for c in inspect(connection).get_columns("scores")]
+    finally:
+        engine.dispose()
+    assert str(row[0])[:10] == "2024-03-15" and str(row[1])[:10] == "2024-03-14"
+    assert row[2] is None and row[3] is None
+    assert "expected_pay_date" not in columns_now and columns_now[-2:] == ["p_late", "p_late_30"]

@@ -16,7 +16,7 @@ def _with(bundle: ScoringBundle, customer: float, portfolio: float, version: str
     meta = {**bundle.meta, "cash_correlations": {"customer": customer, "portfolio": portfolio, "method": "test"}}
     if version is not None:
         meta["model_version"] = version
-    return ScoringBundle(bundle.preprocessor, bundle.timing, bundle.default, meta)
+    return ScoringBundle(bundle.preprocessor, bundle.timing, bundle.default, meta, bundle.day_spread)
 
 
 def _run(client, keys, bundle: ScoringBundle) -> None:

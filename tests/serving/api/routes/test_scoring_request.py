@@ -21,7 +21,7 @@ SCORE_VALUES = [
     "currency",
     "open_amount_base",
     "days_past_due",
-    "expected_pay_date",
+    "pay_date_median_within_horizon",
     "pay_date_p10",
     "pay_date_p50",
     "pay_date_p90",
@@ -129,7 +129,7 @@ def as_frame(scores: list[dict]) -> pd.DataFrame:
 
 def assert_same_scores(got: list[dict], expected: pd.DataFrame) -> None:
     want = expected.copy()
-    for column in ("as_of", "expected_pay_date", "pay_date_p10", "pay_date_p50", "pay_date_p90"):
+    for column in ("as_of", "pay_date_median_within_horizon", "pay_date_p10", "pay_date_p50", "pay_date_p90"):
         want[column] = want[column].dt.strftime("%Y-%m-%d").astype(object).where(want[column].notna(), None)
     want = want.set_index("invoice_id").sort_index()
     frame = as_frame(got)
