@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from payrisk.commands.backtest import backtest
 from payrisk.commands.features import features
 from payrisk.commands.import_ import import_ledger
 from payrisk.commands.keys import keys_app
-from payrisk.commands.model import backtest, forecast, promote, score, train
+from payrisk.commands.model import forecast, promote, score, train
 from payrisk.commands.serve import serve
 from payrisk.commands.simulate import simulate
 from payrisk.commands.store import store_app

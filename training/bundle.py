@@ -19,6 +19,7 @@ from features.days import NO_DAY, from_days
 from features.labels import HORIZON_WEEKS
 from features.ledger.contract import DATE_DTYPE
 from features.ledger.ledger import Ledger
+from training.cashflow import CashCorrelations
 from training.contract import SCORE_COLUMNS, WEEK_COLUMNS
 from training.days import DaySpread
 from training.explain import reasons as explain_reasons
@@ -74,6 +75,12 @@ class ScoringBundle:
     @property
     def version(self) -> str | None:
         return self.meta.get("model_version")
+
+    @property
+    def cash_correlations(self) -> CashCorrelations:
+        """The cash bands' copula correlations estimated at training time; the fixed ones for older bundles."""
+        stored = self.meta.get("cash_correlations")
+        return CashCorrelations(**stored) if stored else CashCorrelations()
 
     def set_threads(self, num_threads: int) -> None:
         self.timing.num_threads = num_threads

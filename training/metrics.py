@@ -55,17 +55,33 @@ def default_metrics(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
     }
 
 
-def timing_metrics(
-    proba: np.ndarray, week_class: np.ndarray, predicted_days: np.ndarray, days_to_settle: np.ndarray
-) -> dict[str, float]:
+def pay_date_errors(predicted_days: np.ndarray, days_to_settle: np.ndarray) -> dict[str, float]:
+    """MAE and median absolute error (days) of a point pay date, over invoices settled within the 13 weeks."""
     in_horizon = ~np.isnan(days_to_settle) & (days_to_settle <= 7 * HORIZON_WEEKS) & ~np.isnan(predicted_days)
     error = np.abs(predicted_days[in_horizon] - days_to_settle[in_horizon])
     return {
-        "timing_log_loss": log_loss_weeks(proba, week_class),
-        "timing_rps": ranked_probability_score(proba, week_class),
         "pay_date_mae_days": float(np.mean(error)) if len(error) else float("nan"),
         "pay_date_median_error_days": float(np.median(error)) if len(error) else float("nan"),
     }
+
+
+def timing_metrics(
+    proba: np.ndarray, week_class: np.ndarray, predicted_days: np.ndarray, days_to_settle: np.ndarray
+) -> dict[str, float]:
+    return {
+        "timing_log_loss": log_loss_weeks(proba, week_class),
+        "timing_rps": ranked_probability_score(proba, week_class),
+        **pay_date_errors(predicted_days, days_to_settle),
+    }
+
+
+def auc(p: np.ndarray, y: np.ndarray) -> float:
+    """ROC AUC of score `p` for the 0/1 outcome `y` (NaN entries of either left out; NaN with one class only)."""
+    p, y = np.asarray(p, float), np.asarray(y, float)
+    known = ~np.isnan(p) & ~np.isnan(y)
+    if len(np.unique(y[known])) < 2:
+        return float("nan")
+    return float(roc_auc_score(y[known], p[known]))
 
 
 def weekly_cash_wape(predicted: np.ndarray, actual: np.ndarray) -> float:

@@ -1,4 +1,5 @@
-"""`payrisk train | score | forecast | backtest | promote`: thin wrappers over training/ and the registry."""
+"""`payrisk train | score | forecast | promote`: thin wrappers over training/ and the registry (`payrisk backtest` is
+payrisk/commands/backtest.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from rich.table import Table
 from features.errors import LedgerError
 from features.ledger.contract import DATE_FORMAT
 from features.ledger.ledger import Ledger
-from payrisk.commands.options import AsOfOption, CutoffsOption, GroupByOption
+from payrisk.commands.options import AsOfOption, GroupByOption
 from serving.settings import get_settings
 from training.contract import SCORE_DATE_COLUMNS
 
@@ -65,16 +66,25 @@ def _bundle(model: str | None):
         raise typer.Exit(1) from exc
 
 
-def print_table(table: pd.DataFrame, title: str) -> None:
+def print_table(table: pd.DataFrame, title: str, index_name: str = "metric") -> None:
     out = Table(title=title)
-    out.add_column("metric")
+    out.add_column(index_name)
     for column in table.columns:
         out.add_column(str(column), justify="right")
     for metric, row in table.iterrows():
-        out.add_row(
-            str(metric), *[("yes" if v else "NO") if isinstance(v, (bool, np.bool_)) else f"{v:.4f}" for v in row]
-        )
+        out.add_row(str(metric), *[_cell(v) for v in row])
     console.print(out)
+
+
+def _cell(value: object) -> str:
+    """A table cell: yes/NO for a flag, blank for a missing value, else 4 decimals (text as it is)."""
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "NO"
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return f"{value:.4f}"
+    return str(value)
 
 
 def train(
@@ -153,86 +163,12 @@ def forecast(
     from serving.services.forecast import cash_forecast, with_customer_groups
 
     data = _load(ledger)
-    scores = _bundle(model).score(data, as_of.resolve(data.known_until), with_reasons=False)
-    table = cash_forecast(with_customer_groups(scores, data.customers), weeks=weeks, group_by=group_by)
+    bundle = _bundle(model)
+    scores = bundle.score(data, as_of.resolve(data.known_until), with_reasons=False)
+    groups = with_customer_groups(scores, data.customers)
+    table = cash_forecast(groups, weeks=weeks, group_by=group_by, correlations=bundle.cash_correlations)
     _write(table, out)
     console.print(table.drop(columns=["open_amount_base"]).to_string(index=False))
-
-
-def backtest(
-    ledger: Path = typer.Option(..., "--ledger"),
-    cutoffs: CutoffsOption = None,
-    out: Path = typer.Option(Path("data/backtest"), "--out"),
-    log: bool = typer.Option(True, "--log/--no-log", help="Log the backtest as an MLflow run."),
-) -> None:
-    """Train at each cutoff on its past only; compare model and baselines on the next 13 weeks."""
-    from training.backtest import backtest as run_backtest
-    from training.backtest import band_coverage, default_cutoffs, no_default_note, summary_table
-    from training.plots import write_plots
-    from training.train import TrainConfig
-
-    data = _load(ledger)
-    dates = list(cutoffs) if cutoffs else default_cutoffs(data)
-    console.print(f"cutoffs: {', '.join(str(d.date()) for d in dates)}")
-    results = run_backtest(
-        data,
-        dates,
-        TrainConfig(num_threads=get_settings().num_threads),
-        progress=lambda r: console.print(f"  cutoff {r.cutoff.date()}: {r.counts}"),
-    )
-    table = summary_table(results)
-    cold = summary_table(results, cold_start=True)
-    coverage = band_coverage(results)
-    out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "backtest_table.csv")
-    if not cold.empty:
-        cold.to_csv(out / "backtest_cold_start.csv")
-    pd.concat([r.cash.assign(cutoff=r.cutoff) for r in results]).to_csv(out / "cash_by_week.csv", index=False)
-    plots = write_plots(results, out)
-    print_table(table, f"Backtest: mean over {len(results)} cutoffs")
-    if no_default_note(results):
-        console.print(no_default_note(results))
-    if not cold.empty:
-        print_table(cold, "Cold-start customers (no settled history at the cutoff)")
-    console.print(f"cash P10-P90 band coverage: {coverage:.0%} of {13 * len(results)} cutoff-weeks (target ~80%)")
-    # the worklist as it would have been built at each cutoff (serving/ owns the ranking; training/ cannot import it)
-    from serving.services.activity_outcomes import action_rates, activity_outcomes, promise_activities
-    from serving.services.worklist_backtest import worklist_backtest, worklist_summary
-    from serving.services.worklist_order import WorklistPolicy
-
-    policy = WorklistPolicy.from_settings(get_settings())
-    worklist = worklist_backtest(data, [(r.cutoff, r.bundle) for r in results], policy)
-    worklist.to_csv(out / "worklist_backtest.csv", index=False)
-    worklist_tables = {cut: worklist_summary(worklist, cut) for cut in ("top_10pct", "capacity")}
-    print_table(worklist_tables["top_10pct"], "Worklist: share of each outcome in the top 10% of accounts (mean)")
-    print_table(worklist_tables["capacity"], "Worklist: share in each collector's top N at daily capacity (mean)")
-    promises = action_rates(activity_outcomes(promise_activities(data), data), data.customers)
-    promises.to_csv(out / "promise_outcomes.csv", index=False)
-    console.print("Promises to pay (the ledger's), what happened next:")
-    console.print(promises.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    if log:
-        import mlflow
-
-        from training import registry
-
-        uri, _ = _tracking()
-        registry.configure(uri)
-        mlflow.set_experiment("payrisk-backtests")
-        with mlflow.start_run(run_name=f"backtest-{len(results)}-cutoffs"):
-            mlflow.set_tags({"ledger_fingerprint": data.fingerprint(), "cutoffs": ",".join(map(str, dates))})
-            for metric, row in table.drop(columns=["model_wins"], errors="ignore").iterrows():
-                for name, value in row.items():
-                    if pd.notna(value):
-                        mlflow.log_metric(f"{name}_{metric}", float(value))
-            mlflow.log_metric("cash_band_coverage", coverage)
-            for cut, summary in worklist_tables.items():
-                for ranking, row in summary.iterrows():
-                    for outcome, value in row.items():
-                        if pd.notna(value):
-                            mlflow.log_metric(f"worklist_{ranking}_{cut}_{outcome}_capture", float(value))
-            artifacts = [out / "backtest_table.csv", out / "cash_by_week.csv", out / "worklist_backtest.csv"]
-            for path in [*plots, *artifacts, out / "promise_outcomes.csv"]:
-                mlflow.log_artifact(str(path))
 
 
 def promote(

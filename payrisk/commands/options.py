@@ -71,7 +71,8 @@ CutoffsOption = Annotated[
         "--cutoffs",
         parser=cutoffs_value,
         metavar="D1,D2,...",
-        help="Comma-separated YYYY-MM-DD dates (default: 3 cutoffs, 8 weeks apart, whose outcomes are fully known).",
+        help="Comma-separated YYYY-MM-DD dates (default: 8 cutoffs whose outcomes are fully known, mixing month ends, "
+        "quarter ends, mid-months and a date whose next month end falls on a weekend; fewer on a short ledger).",
     ),
 ]
 GroupByOption = Annotated[

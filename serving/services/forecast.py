@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from training.cashflow import weekly_cash_forecast
+from training.cashflow import CashCorrelations, weekly_cash_forecast
 from training.contract import FORECAST_GROUP_SOURCES, ForecastGroup
 
 
@@ -17,8 +17,14 @@ def with_customer_groups(scores: pd.DataFrame, customers: pd.DataFrame) -> pd.Da
     return out
 
 
-def cash_forecast(scores: pd.DataFrame, weeks: int = 13, group_by: ForecastGroup | None = None) -> pd.DataFrame:
-    """Expected cash by week with P10/P50/P90 (base currency), optionally per ForecastGroup.
+def cash_forecast(
+    scores: pd.DataFrame,
+    weeks: int = 13,
+    group_by: ForecastGroup | None = None,
+    correlations: CashCorrelations | None = None,
+) -> pd.DataFrame:
+    """Expected cash by week with P10/P50/P90 (base currency), optionally per ForecastGroup; `correlations` are
+    the scoring bundle's (`ScoringBundle.cash_correlations`), the fixed fallback when not given.
 
     `scores` are stored score rows; grouping by segment or collector needs those columns on the rows
     (`with_customer_groups`).
@@ -26,4 +32,4 @@ def cash_forecast(scores: pd.DataFrame, weeks: int = 13, group_by: ForecastGroup
     column = None if group_by is None else ForecastGroup(group_by).value
     if column is not None and column not in scores.columns:
         raise ValueError(f"cannot group the forecast by '{column}': the scores have no such column")
-    return weekly_cash_forecast(scores, weeks=weeks, group_by=column)
+    return weekly_cash_forecast(scores, weeks=weeks, group_by=column, correlations=correlations)

@@ -254,3 +254,20 @@ def test_a_date_with_no_open_invoice_gives_an_empty_table(trained):
     before = trained.ledger.invoices["invoice_date"].min() - pd.Timedelta(days=1)
     empty = trained.bundle.score(trained.ledger, before)
     assert list(empty.columns) == SCORE_COLUMNS and len(empty) == 0
+
+
+def test_cash_correlations_are_the_estimated_ones_and_fixed_for_older_bundles(trained):
+    from training.bundle import ScoringBundle
+    from training.cashflow import CUSTOMER_CORRELATION, PORTFOLIO_CORRELATION, CashCorrelations
+
+    stored = trained.bundle.meta["cash_correlations"]
+    assert trained.bundle.cash_correlations == CashCorrelations(**stored)
+    assert 0.0 <= stored["customer"] <= 0.9 and 0.0 <= stored["portfolio"] <= 0.5 and stored["method"]
+    older = ScoringBundle(
+        trained.bundle.preprocessor,
+        trained.bundle.timing,
+        trained.bundle.default,
+        {k: v for k, v in trained.bundle.meta.items() if k != "cash_correlations"},
+        trained.bundle.day_spread,
+    )
+    assert older.cash_correlations == CashCorrelations(CUSTOMER_CORRELATION, PORTFOLIO_CORRELATION, "fixed constants")

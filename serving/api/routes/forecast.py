@@ -5,27 +5,38 @@ from __future__ import annotations
 from typing import Annotated
 
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from sqlalchemy import select
 
 from serving.api.deps import FinanceActor, SessionDep
 from serving.api.schemas.scoring import CashForecastPublic, ForecastWeekPublic
 from serving.store.models import Customer
 from serving.store.scores import latest_run, read_scores
+from training.cashflow import CashCorrelations
 from training.contract import ForecastGroup
 
 router = APIRouter(prefix="/forecast", tags=["forecast"])
 FORMULA = (
     "expected cash in week k = sum over open invoices of open_amount_base x p_pay_week_k (weeks after the "
-    "scoring run's as-of date); P10/P50/P90 from simulated draws with invoices of one customer moving together;"
+    "scoring run's as-of date); P10/P50/P90 from simulated draws with invoices of one customer moving together"
+    " (the correlations the model estimated from the ledger's past when the model in service made the run);"
     " expected_later_base = open book - expected cash of the weeks shown"
 )
+
+
+def _run_correlations(request: Request, model_version: str | None) -> CashCorrelations | None:
+    """The cash-band correlations of the model in service if it made the run, else None (the fixed fallback)."""
+    bundle = getattr(getattr(request.app.state, "model_holder", None), "bundle", None)
+    if bundle is not None and str(bundle.version) == model_version:  # the run stores str(version)
+        return bundle.cash_correlations
+    return None
 
 
 @router.get("/cash", response_model=CashForecastPublic, summary="Expected cash by week (13-week horizon)")
 def read_cash_forecast(
     actor: FinanceActor,
     session: SessionDep,
+    request: Request,
     weeks: Annotated[int, Query(ge=1, le=13)] = 13,
     group_by: Annotated[ForecastGroup | None, Query()] = None,
 ) -> CashForecastPublic:
@@ -43,7 +54,7 @@ def read_cash_forecast(
             columns=["customer_id", "segment", "collector_id"],
         )
         scores = with_customer_groups(scores, customers)
-    frame = cash_forecast(scores, weeks, group_by)
+    frame = cash_forecast(scores, weeks, group_by, correlations=_run_correlations(request, run.model_version))
     rows = []
     for record in frame.to_dict("records"):
         group = record.pop(group_by.value) if group_by else None
