@@ -271,7 +271,5 @@ class RequestGuard:
                 await answer(413, too_large_detail(limit))
             return
         if status_code in REFUSED | REJECTED:
-            route_template = getattr(scope.get("route"), "path", None)
-            where = f"{scope['method']} {route_template}" if route_template else route
             who = actor or Actor(None, f"key {key_prefix}..." if key_prefix else "anonymous", "none")
-            await run_in_threadpool(auditor.note, who, client, key_prefix, where, status_code)
+            await run_in_threadpool(auditor.note, who, client, key_prefix, route, status_code)

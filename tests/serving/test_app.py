@@ -121,3 +121,28 @@ def test_serve_runs_one_worker_on_the_app():
     assert (parameters["host"].default, parameters["port"].default) == ("127.0.0.1", 8000)
     source = inspect.getsource(serve)
     assert '"serving.app:app"' in source and "workers=1" in source
+
+
+def test_runs_left_running_are_failed_and_audited_at_start_up(settings, sessions):
+    """Issue 10: "A scoring run killed mid-way stays `running` for ever (no audit of its start, no clean-up at
+    start-up)." A run started (audited) and never finished is marked failed by the next start-up, audited."""
+    import datetime as dt
+
+    from serving.store.models import ScoringRun
+    from serving.store.scores import start_run
+    from tests.support.databases import TEST_ACTOR
+
+    with sessions() as session:
+        run_id = start_run(session, dt.date(2024, 3, 15), "m-1", "fingerprint", TEST_ACTOR).id
+    with TestClient(create_app(settings)):
+        pass
+    with sessions() as session:
+        run = session.get(ScoringRun, run_id)
+        entries = session.execute(select(AuditEntry).where(AuditEntry.entity == "scoring_run")).scalars().all()
+    assert (run.status, run.finished_at is not None) == ("failed", True)
+    assert "the service stopped while the run was running" in run.error
+    assert [(e.action, e.entity_id, e.actor_name) for e in entries] == [
+        ("scoring_run.start", str(run_id), "tests"),
+        ("scoring_run.abandon", str(run_id), "system:startup"),
+    ]
+    assert entries[0].after == {"as_of": "2024-03-15", "model_version": "m-1", "ledger_fingerprint": "fingerprint"}
