@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from serving.api import guard
 from serving.app import create_app
 from serving.settings import Settings
 from serving.store.audit import Actor
@@ -25,6 +24,8 @@ def test_an_unreachable_database_is_a_503_with_retry_after(tmp_path):
 
 def test_a_database_lost_after_the_key_check_is_a_503(tmp_path, monkeypatch):
     """The key was checked, then the database went away before the route's own queries."""
+    from serving.api import guard
+
     monkeypatch.setattr(guard, "_actor_of", lambda sessions, key: Actor(1, "ops", "admin"))
     settings = Settings(database_url=NOWHERE, data_dir=tmp_path)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
