@@ -30,7 +30,7 @@ def _owned(session, actor: Actor, customer_id: str) -> str | None:
     unknown customer is a 422."""
     exists, collector_id = customer_collector(session, customer_id)
     if actor.role == "collector" and (not exists or collector_id != actor.collector_id):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"customer {customer_id} is not one of your accounts")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this customer_id is not one of your accounts")
     if not exists:
         raise ActivityRejected(
             [

@@ -122,8 +122,8 @@ def test_a_collector_cannot_tell_unknown_customers_from_other_collectors(client,
     for customer in ("C2", "C404"):  # C2 is K2's, C404 does not exist
         posted = client.post("/v1/activities", json={"customer_id": customer, "kind": "call"}, headers=k1)
         listed = client.get("/v1/activities", params={"customer_id": customer}, headers=k1)
-        answers.append([(r.status_code, r.json()["detail"].replace(customer, "<id>")) for r in (posted, listed)])
-    assert answers[0] == answers[1] == [(403, "customer <id> is not one of your accounts")] * 2
+        answers.append([(r.status_code, r.content) for r in (posted, listed)])
+    assert answers[0] == answers[1] == [(403, b'{"detail":"this customer_id is not one of your accounts"}')] * 2
     invoices = []
     for invoice in ("I3", "I404"):  # I3 is C2's (K2's customer), I404 does not exist
         response = client.post(
