@@ -146,3 +146,16 @@ def test_runs_left_running_are_failed_and_audited_at_start_up(settings, sessions
         ("scoring_run.abandon", str(run_id), "system:startup"),
     ]
     assert entries[0].after == {"as_of": "2024-03-15", "model_version": "m-1", "ledger_fingerprint": "fingerprint"}
+
+
+def test_keys_revoke_refuses_the_last_admin_key(store_url, sessions, keys):
+    with sessions() as session:
+        admin_id = session.execute(select(ApiKey.id).where(ApiKey.name == "admin")).scalar_one()
+        finance_id = session.execute(select(ApiKey.id).where(ApiKey.name == "finance")).scalar_one()
+    refused = CliRunner().invoke(keys_app, ["revoke", str(admin_id), "--database-url", store_url])
+    assert refused.exit_code == 1 and "last active admin key" in refused.output
+    revoked = CliRunner().invoke(keys_app, ["revoke", str(finance_id), "--database-url", store_url])
+    assert revoked.exit_code == 0, revoked.output
+    with sessions() as session:
+        assert session.get(ApiKey, admin_id).revoked_at is None
+        assert session.get(ApiKey, finance_id).revoked_at is not None
