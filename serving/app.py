@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from serving.api import errors
 from serving.api.deps import LedgerCache
+from serving.api.guard import RefusalAudit, RequestGuard, SlidingWindow
 from serving.api.main import api_router
 from serving.api.routes import health
 from serving.settings import Settings
@@ -27,6 +28,7 @@ from serving.store import audit
 from serving.store.audit import Actor
 from serving.store.engine import make_engine, make_sessionmaker, write_lock
 from serving.store.migrate import upgrade
+from serving.store.scores import abandon_running_runs
 
 log = logging.getLogger("payrisk.serving")
 
@@ -128,10 +130,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.ledger_cache = LedgerCache()
     app.state.scoring_limiter = anyio.CapacityLimiter(settings.scoring_threads)
+    app.state.auth_throttle = SlidingWindow(settings.auth_failures_per_window, settings.auth_failure_window_seconds)
+    app.state.refusal_audit = RefusalAudit(app.state.sessionmaker, settings.audit_refusals_per_minute)
     try:
         await run_in_threadpool(upgrade, url)
     except Exception:  # the service starts anyway; /readyz reports the database as not ready
         log.exception("migrating the database failed")
+    else:
+        await run_in_threadpool(clean_up_runs, app)
     app.state.model_holder, app.state.model_error = await run_in_threadpool(load_model, settings)
     app.state.model_checked_at = dt.datetime.now(dt.UTC)
     await run_in_threadpool(audit_model_load, app)
@@ -147,7 +153,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await refresher
+        await run_in_threadpool(app.state.refusal_audit.flush)
         engine.dispose()
+
+
+def clean_up_runs(app: FastAPI) -> None:
+    """Scoring runs still `running` at start-up were cut off (the service stopped mid-way): marked failed, audited."""
+    try:
+        with app.state.sessionmaker() as session:
+            abandoned = abandon_running_runs(session, Actor(None, "system:startup", "admin"))
+    except SQLAlchemyError:
+        log.exception("could not clean up the scoring runs left running")
+        return
+    if abandoned:
+        log.warning("scoring runs %s were left running by an earlier process: marked failed", abandoned)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -155,6 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="payrisk", version=_package_version("payrisk"), description=DESCRIPTION, lifespan=lifespan)
     app.state.settings_override = settings
     errors.install(app)
+    app.add_middleware(RequestGuard)
     app.include_router(health.router)
     app.include_router(api_router, prefix="/v1")
     return app

@@ -59,6 +59,22 @@ class Settings(BaseSettings):
     """Days an account worked (an activity logged) moves down the worklist, unless something changed since: a broken
     promise, a new dispute, a payment short of a promise (PAYRISK_WORKLIST_COOLDOWN_DAYS)."""
 
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    """Largest request body accepted, in bytes (PAYRISK_MAX_BODY_BYTES); larger: 413, checked on Content-Length and
+    while the body streams in, after the API key is checked (an unauthenticated body is never read)."""
+    auth_failures_per_window: int = Field(default=20, ge=1)
+    """Failed sign-ins (missing, unknown or revoked X-API-Key) a client may make per auth_failure_window_seconds
+    (PAYRISK_AUTH_FAILURES_PER_WINDOW); beyond it every request of that client is refused with 429 and Retry-After
+    until the oldest failure leaves the window. A client is the connection's peer address."""
+    auth_failure_window_seconds: float = Field(default=60.0, gt=0)
+    """The sliding window of auth_failures_per_window, in seconds (PAYRISK_AUTH_FAILURE_WINDOW_SECONDS)."""
+    audit_refusals_per_minute: int = Field(default=60, ge=1)
+    """Refused (401/403) and rejected (413/422/429) requests are audited: at most one entry per client, key, route and
+    status per minute, and at most this many such entries per minute in all (PAYRISK_AUDIT_REFUSALS_PER_MINUTE); the
+    entries carry how many were folded into them, and what was left out is summed up in one entry at shut-down."""
+    db_retry_after_seconds: int = Field(default=5, ge=1)
+    """Retry-After of the 503 answered while the database cannot be reached (PAYRISK_DB_RETRY_AFTER_SECONDS)."""
+
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'payrisk.db').resolve()}"
 

@@ -89,10 +89,14 @@ def keys_revoke(
     database_url: DatabaseOption = None,
 ) -> None:
     """Revoke an API key."""
-    from serving.store.keys import revoke_key
+    from serving.store.keys import LastAdminKey, revoke_key
 
     with _session(database_url) as session:
-        row = revoke_key(session, key_id, _cli_actor())
+        try:
+            row = revoke_key(session, key_id, _cli_actor())
+        except LastAdminKey as exc:
+            Console(stderr=True).print(f"[red]error[/red]: {exc}")
+            raise typer.Exit(1) from exc
         if row is None:
             Console(stderr=True).print(f"[red]error[/red]: no API key {key_id}")
             raise typer.Exit(1)

@@ -40,8 +40,12 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_actor(session: SessionDep, key: Annotated[str | None, Security(api_key_header)]) -> Actor:
-    """The caller, from the X-API-Key header: 401 without a key or with an unknown or revoked one."""
+def get_actor(request: Request, session: SessionDep, key: Annotated[str | None, Security(api_key_header)]) -> Actor:
+    """The caller, from the X-API-Key header: 401 without a key or with an unknown or revoked one. The request guard
+    (serving.api.guard) has normally checked the key already, before the body was read; its answer is reused."""
+    checked = getattr(request.state, "actor", None)
+    if isinstance(checked, Actor):
+        return checked
     if not key:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, f"missing {API_KEY_HEADER} header", headers={"WWW-Authenticate": "ApiKey"}

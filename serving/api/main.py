@@ -1,4 +1,5 @@
-"""The /v1 API: every resource router in one place (all need an X-API-Key; 401 and 403 documented once here)."""
+"""The /v1 API: every resource router in one place (all need an X-API-Key; the request guard's answers, 401, 403,
+413, 429 and 503, documented once here)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from serving.api.schemas.common import Message
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": Message, "description": "Missing, unknown or revoked X-API-Key"},
     403: {"model": Message, "description": "The key's role (or collector) may not do this"},
+    413: {"model": Message, "description": "The body is larger than PAYRISK_MAX_BODY_BYTES"},
+    429: {"model": Message, "description": "Too many failed sign-ins from this client; see Retry-After"},
+    503: {"model": Message, "description": "The database cannot be reached; see Retry-After"},
 }
 
 api_router = APIRouter()

@@ -30,10 +30,21 @@ class ScoringRunFailed(PayriskError):
         self.run = run
 
 
+class AsOfAfterLedger(PayriskError):
+    """A scoring run was asked for as of a date after the ledger's last fact: the store does not know that day yet."""
+
+
 def scoring_date(ledger: Ledger, requested: DateLike | None) -> pd.Timestamp:
     """The as-of date of a run: the requested date (a date, 'YYYY-MM-DD' or 'latest'), default the ledger's last
-    fact date."""
-    return resolve_as_of(parse_as_of(requested), ledger.known_until)
+    fact date. Raises AsOfAfterLedger for a date after the ledger's last fact (scores as of a day the ledger does not
+    cover yet would take every later payment as missing, and would become the "latest" run every view reads)."""
+    as_of = resolve_as_of(parse_as_of(requested), ledger.known_until)
+    if as_of > ledger.known_until:
+        raise AsOfAfterLedger(
+            f"as_of {as_of.date()} is after the ledger's last fact ({ledger.known_until.date()}); sync the ledger "
+            "up to that date first, or score as of a date up to it"
+        )
+    return as_of
 
 
 def run_scoring(

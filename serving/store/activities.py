@@ -97,20 +97,16 @@ def _check(session: Session, new: NewActivity, base_currency: str) -> None:
     problems = []
     if new.invoice_id is not None:
         owner = session.execute(select(Invoice.customer_id).where(Invoice.invoice_id == new.invoice_id)).first()
-        if owner is None:
-            problems.append(
-                Problem(
-                    "activity", None, "invoice_id", new.invoice_id, "no invoices row has this invoice_id", rule="orphan"
-                )
-            )
-        elif owner[0] != new.customer_id:
+        if owner is None or owner[0] != new.customer_id:
+            # one answer for "no such invoice" and "another customer's invoice": the error names only the customer
+            # the caller asked about (a collector must not learn who owns an invoice outside their accounts)
             problems.append(
                 Problem(
                     "activity",
                     None,
                     "invoice_id",
                     new.invoice_id,
-                    f"the invoice belongs to customer {owner[0]}, not {new.customer_id}",
+                    f"customer {new.customer_id} has no invoice with this invoice_id",
                     rule="invoice_customer",
                 )
             )

@@ -59,11 +59,25 @@ def authenticate(session: Session, key: str) -> ApiKey | None:
     return row
 
 
+class LastAdminKey(KeyRequestError):
+    """The key is the last active admin key: revoking it would leave nobody able to manage keys over the API."""
+
+
 def revoke_key(session: Session, key_id: int, actor: audit.Actor) -> ApiKey | None:
-    """Revoke a key (audited; the caller commits). None if there is no such key."""
+    """Revoke a key (audited; the caller commits). None if there is no such key; raises LastAdminKey (nothing
+    changed) for the last active admin key (the active admin rows are locked first, so two admins revoking each
+    other at the same time cannot both succeed on PostgreSQL; SQLite writes are serialised anyway)."""
     row = session.get(ApiKey, key_id)
     if row is None:
         return None
+    if row.revoked_at is None and row.role == "admin":
+        admins = session.execute(
+            select(ApiKey.id).where(ApiKey.role == "admin", ApiKey.revoked_at.is_(None)).with_for_update()
+        ).all()
+        if len(admins) <= 1:
+            raise LastAdminKey(
+                f"API key {row.id} is the last active admin key; create another admin key before revoking it"
+            )
     if row.revoked_at is None:
         before = public_key(row)
         row.revoked_at = utcnow()

@@ -62,8 +62,33 @@ def start_run(session: Session, as_of: dt.date, model_version: str, fingerprint:
     )
     with write_lock(session):
         session.add(run)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "scoring_run.start",
+            "scoring_run",
+            str(run.id),
+            after={"as_of": as_of, "model_version": model_version, "ledger_fingerprint": fingerprint},
+        )
         session.commit()
     return run
+
+
+ABANDONED = "abandoned: the service stopped while the run was running (marked failed at the next start-up)"
+
+
+def abandon_running_runs(session: Session, actor: audit.Actor) -> list[int]:
+    """Mark every run still `running` failed, audited (`scoring_run.abandon`); their ids. Called at start-up: the
+    service runs one process, so a run still running then was cut off. (A `payrisk store score-all` running at that
+    very moment against the same store would be marked too; its finish then overwrites the mark, audited.)"""
+    with write_lock(session):
+        runs = list(session.execute(select(ScoringRun).where(ScoringRun.status == "running")).scalars())
+        for run in runs:
+            run.status, run.error, run.finished_at = "failed", ABANDONED, utcnow()
+            audit.record(session, actor, "scoring_run.abandon", "scoring_run", str(run.id), after={"error": ABANDONED})
+        session.commit()
+    return [run.id for run in runs]
 
 
 def finish_run(session: Session, run: ScoringRun, scores: pd.DataFrame, actor: audit.Actor) -> ScoringRun:
@@ -121,8 +146,14 @@ def score_rows(scores: pd.DataFrame, run_id: int) -> list[dict]:
 
 
 def latest_run(session: Session) -> ScoringRun | None:
-    """The most recent succeeded run."""
-    statement = select(ScoringRun).where(ScoringRun.status == "succeeded").order_by(ScoringRun.id.desc()).limit(1)
+    """The succeeded run with the newest as-of date (ties: the one finished last), which every view reads: a run
+    back-dated later (POST /v1/scoring-runs with an older as_of) does not replace newer scores."""
+    statement = (
+        select(ScoringRun)
+        .where(ScoringRun.status == "succeeded")
+        .order_by(ScoringRun.as_of.desc(), ScoringRun.finished_at.desc(), ScoringRun.id.desc())
+        .limit(1)
+    )
     return session.execute(statement).scalar_one_or_none()
 
 

@@ -33,13 +33,18 @@ def test_importing_the_app_does_no_io(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_health_and_readiness(client):
+def test_health_and_readiness(client, keys):
     assert client.get("/healthz").json() == {"status": "ok"}
-    ready = client.get("/readyz")
+    public = client.get("/readyz")
+    assert (public.status_code, public.json()) == (200, {"status": "ready"})  # no driver, host, revision or model
+    for role in ("finance", "collector", "data_scientist"):
+        assert client.get("/readyz", headers=headers(keys, role)).json() == {"status": "ready"}
+    ready = client.get("/readyz", headers=headers(keys, "admin"))
     assert ready.status_code == 200
     body = ready.json()
     assert body["database"]["ok"] and body["database"]["schema_revision"] == "0003"
     assert body["model"]["loaded"] is False and body["model"]["detail"]
+    assert client.get("/readyz", headers={"X-API-Key": "prk_wrong"}).status_code == 401
 
 
 def test_readiness_reports_an_unreachable_database(tmp_path):
@@ -49,13 +54,15 @@ def test_readiness_reports_an_unreachable_database(tmp_path):
     with TestClient(create_app(settings)) as client:
         assert client.get("/healthz").status_code == 200
         ready = client.get("/readyz")
-    assert ready.status_code == 503
-    assert "not reachable" in ready.json()["database"]["detail"]
+        with_key = client.get("/readyz", headers={"X-API-Key": "prk_cannot_be_checked"})
+    assert (ready.status_code, ready.json()) == (503, {"status": "not ready"})
+    assert "9" not in ready.text and "nowhere" not in ready.text and "postgresql" not in ready.text
+    assert (with_key.status_code, with_key.json()) == (503, {"status": "not ready"})  # no key can be checked
 
 
 def test_model_routes_say_why_without_a_model(client, keys, tiny_loaded):
     science = headers(keys, "data_scientist")
-    reason = client.get("/readyz").json()["model"]["detail"]
+    reason = client.get("/readyz", headers=headers(keys, "admin")).json()["model"]["detail"]
     for method, path, body in (
         ("POST", "/v1/scoring-runs", {}),
         ("POST", "/v1/score", {}),
@@ -101,8 +108,11 @@ def test_keys_over_the_api_can_be_revoked(client, keys):
     assert client.get("/v1/kpis", headers={"X-API-Key": new_key}).status_code == 401
     listed = client.get("/v1/keys", headers=admin).json()
     assert all("key" not in k and "key_hash" not in k for k in listed)
-    actions = [e["action"] for e in client.get("/v1/audit", headers=admin).json()["entries"]]
-    assert actions[:2] == ["key.revoke", "key.create"]
+    entries = client.get("/v1/audit", headers=admin).json()["entries"]
+    assert [e["action"] for e in entries[:3]] == ["request.refused", "key.revoke", "key.create"]
+    refused = entries[0]  # the revoked key's 401: which key (its prefix), what route, the result
+    assert (refused["entity_id"], refused["after"]["status"]) == ("GET /v1/kpis", 401)
+    assert refused["after"]["key_prefix"] == new_key[:10] == made.json()["key_prefix"]
     assert client.post("/v1/keys", json={"name": "x", "role": "collector"}, headers=admin).status_code == 422
 
 
@@ -111,3 +121,41 @@ def test_serve_runs_one_worker_on_the_app():
     assert (parameters["host"].default, parameters["port"].default) == ("127.0.0.1", 8000)
     source = inspect.getsource(serve)
     assert '"serving.app:app"' in source and "workers=1" in source
+
+
+def test_runs_left_running_are_failed_and_audited_at_start_up(settings, sessions):
+    """Issue 10: "A scoring run killed mid-way stays `running` for ever (no audit of its start, no clean-up at
+    start-up)." A run started (audited) and never finished is marked failed by the next start-up, audited."""
+    import datetime as dt
+
+    from serving.store.models import ScoringRun
+    from serving.store.scores import start_run
+    from tests.support.databases import TEST_ACTOR
+
+    with sessions() as session:
+        run_id = start_run(session, dt.date(2024, 3, 15), "m-1", "fingerprint", TEST_ACTOR).id
+    with TestClient(create_app(settings)):
+        pass
+    with sessions() as session:
+        run = session.get(ScoringRun, run_id)
+        entries = session.execute(select(AuditEntry).where(AuditEntry.entity == "scoring_run")).scalars().all()
+    assert (run.status, run.finished_at is not None) == ("failed", True)
+    assert "the service stopped while the run was running" in run.error
+    assert [(e.action, e.entity_id, e.actor_name) for e in entries] == [
+        ("scoring_run.start", str(run_id), "tests"),
+        ("scoring_run.abandon", str(run_id), "system:startup"),
+    ]
+    assert entries[0].after == {"as_of": "2024-03-15", "model_version": "m-1", "ledger_fingerprint": "fingerprint"}
+
+
+def test_keys_revoke_refuses_the_last_admin_key(store_url, sessions, keys):
+    with sessions() as session:
+        admin_id = session.execute(select(ApiKey.id).where(ApiKey.name == "admin")).scalar_one()
+        finance_id = session.execute(select(ApiKey.id).where(ApiKey.name == "finance")).scalar_one()
+    refused = CliRunner().invoke(keys_app, ["revoke", str(admin_id), "--database-url", store_url])
+    assert refused.exit_code == 1 and "last active admin key" in refused.output
+    revoked = CliRunner().invoke(keys_app, ["revoke", str(finance_id), "--database-url", store_url])
+    assert revoked.exit_code == 0, revoked.output
+    with sessions() as session:
+        assert session.get(ApiKey, admin_id).revoked_at is None
+        assert session.get(ApiKey, finance_id).revoked_at is not None

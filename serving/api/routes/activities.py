@@ -25,8 +25,12 @@ router = APIRouter(prefix="/activities", tags=["activities"])
 
 
 def _owned(session, actor: Actor, customer_id: str) -> str | None:
-    """The customer's collector; 403 if a collector asks about another collector's customer, 422 if unknown."""
+    """The customer's collector. A collector asking about a customer that is not theirs gets 403, the same answer
+    (status and body) whether the customer belongs to another collector or does not exist; for the other roles an
+    unknown customer is a 422."""
     exists, collector_id = customer_collector(session, customer_id)
+    if actor.role == "collector" and (not exists or collector_id != actor.collector_id):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this customer_id is not one of your accounts")
     if not exists:
         raise ActivityRejected(
             [
@@ -35,8 +39,6 @@ def _owned(session, actor: Actor, customer_id: str) -> str | None:
                 )
             ]
         )
-    if actor.role == "collector" and collector_id != actor.collector_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"customer {customer_id} is not one of your accounts")
     return collector_id
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from serving.api.schemas.health import DatabaseReadiness, Health, ModelReadiness, Readiness
+from serving.store.audit import Actor
 
 router = APIRouter(tags=["health"])
 
@@ -21,15 +22,21 @@ def healthz() -> Health:
 @router.get(
     "/readyz",
     response_model=Readiness,
-    summary="Database reachable and migrated; whether a model is loaded",
+    response_model_exclude_unset=True,
+    summary="Ready or not (database reachable and migrated); the details only with an admin X-API-Key",
     responses={503: {"model": Readiness}},
 )
 def readyz(request: Request, response: Response) -> Readiness:
+    """Public: `{"status": "ready"}` or 503 `{"status": "not ready"}`, nothing else (no driver, host or model). With
+    an admin key (checked by the request guard; a bad key is a 401) also the database and model details."""
     database = _database(request)
-    model = _model(request)
     if not database.ok:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    return Readiness(status="ready" if database.ok else "not ready", database=database, model=model)
+    ready = "ready" if database.ok else "not ready"
+    actor = getattr(request.state, "actor", None)
+    if isinstance(actor, Actor) and actor.role == "admin":
+        return Readiness(status=ready, database=database, model=_model(request))
+    return Readiness(status=ready)
 
 
 def _model(request: Request) -> ModelReadiness:

@@ -10,7 +10,7 @@ from serving.api.deps import AdminActor, SessionDep
 from serving.api.schemas.common import Message
 from serving.api.schemas.keys import KeyCreate, KeyCreated, KeyPublic
 from serving.store.engine import write_lock
-from serving.store.keys import KeyRequestError, create_key, list_keys, public_key, revoke_key
+from serving.store.keys import KeyRequestError, LastAdminKey, create_key, list_keys, public_key, revoke_key
 
 router = APIRouter(prefix="/keys", tags=["keys"])
 
@@ -38,10 +38,19 @@ def read_keys(actor: AdminActor, session: SessionDep) -> list[KeyPublic]:
     return [KeyPublic(**public_key(row)) for row in list_keys(session)]
 
 
-@router.delete("/{key_id}", response_model=KeyPublic, summary="Revoke an API key", responses={404: {"model": Message}})
+@router.delete(
+    "/{key_id}",
+    response_model=KeyPublic,
+    summary="Revoke an API key (not the last active admin key: 409)",
+    responses={404: {"model": Message}, 409: {"model": Message}},
+)
 def revoke(actor: AdminActor, session: SessionDep, key_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> KeyPublic:
     with write_lock(session):
-        row = revoke_key(session, key_id, actor)
+        try:
+            row = revoke_key(session, key_id, actor)
+        except LastAdminKey as exc:
+            session.rollback()
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
         if row is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no API key {key_id}")
         session.commit()

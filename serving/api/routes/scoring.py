@@ -29,7 +29,7 @@ from serving.api.schemas.scoring import (
     ScoringRunPublic,
 )
 from serving.services.request_scoring import RequestScores, score_given, score_stored
-from serving.services.scoring_runs import ScoringRunFailed, run_scoring, scoring_date
+from serving.services.scoring_runs import AsOfAfterLedger, ScoringRunFailed, run_scoring, scoring_date
 from serving.store.ledger.rows import BatchRejected, records_frame
 from serving.store.models import ScoringRun
 from training.contract import SCORE_DATE_COLUMNS
@@ -132,14 +132,23 @@ async def score(
     "/scoring-runs",
     status_code=status.HTTP_201_CREATED,
     response_model=ScoringRunPublic,
-    responses={422: {"model": Message, "description": "Scoring failed; the run is kept as failed"}},
+    responses={
+        422: {
+            "model": Message,
+            "description": "as_of after the ledger's last fact (nothing stored), or scoring failed (kept as failed)",
+        }
+    },
     summary="Score the open book as of a date and store the scores (the worklists and KPIs read them)",
 )
 def create_scoring_run(
     actor: DataScientistActor, holder: ModelHolderDep, ledger: LedgerDep, session: SessionDep, body: ScoringRunCreate
 ) -> ScoringRunPublic:
     try:
-        run = run_scoring(session, holder.bundle, ledger, scoring_date(ledger, body.as_of), actor)
+        as_of = scoring_date(ledger, body.as_of)
+    except AsOfAfterLedger as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    try:
+        run = run_scoring(session, holder.bundle, ledger, as_of, actor)
     except ScoringRunFailed as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     return ScoringRunPublic.model_validate(run, from_attributes=True)

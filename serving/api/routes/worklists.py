@@ -81,6 +81,8 @@ def read_worklist(
     next_cursor = encode_cursor([offset + limit]) if offset + limit < len(accounts) else None
     if CSV in request.headers.get("accept", ""):
         headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
+        if run:  # the CSV says which scoring run it reads too
+            headers |= {"X-Scoring-Run-Id": str(run.id), "X-Scoring-Run-As-Of": run.as_of.isoformat()}
         return Response(flatten(page).to_csv(index=False), media_type=CSV, headers=headers)
     return WorklistPublic(
         collector_id=collector_id,

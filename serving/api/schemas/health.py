@@ -36,6 +36,10 @@ class ModelReadiness(BaseModel):
 
 
 class Readiness(BaseModel):
-    status: str
-    database: DatabaseReadiness
-    model: ModelReadiness
+    status: str = Field(description="'ready' (the database is reachable and migrated) or 'not ready'.")
+    database: DatabaseReadiness | None = Field(
+        default=None, description="Only for an admin key (X-API-Key): driver, schema revision, why not ready."
+    )
+    model: ModelReadiness | None = Field(
+        default=None, description="Only for an admin key: the model in service, or why none."
+    )

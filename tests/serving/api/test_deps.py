@@ -100,7 +100,13 @@ def keyed_client(request, tmp_path_factory) -> Iterator[tuple[TestClient, dict[s
             session.commit()
         engine.dispose()
         keys["revoked"] = revoked
-        settings = Settings(database_url=url, data_dir=directory, models_dir=directory / "models")
+        # this module makes hundreds of failed sign-ins from one client on purpose: no throttle (tested in test_guard)
+        settings = Settings(
+            database_url=url,
+            data_dir=directory,
+            models_dir=directory / "models",
+            auth_failures_per_window=1_000_000,
+        )
         with TestClient(create_app(settings)) as client:
             (entry,) = [
                 k for k in client.get("/v1/keys", headers={"X-API-Key": keys["admin"]}).json() if k["name"] == "revoked"

@@ -90,12 +90,15 @@ def test_bad_promises_are_rejected_with_the_validators_words(client, keys, tiny_
         },
         headers=k1,
     )
-    assert foreign.status_code == 422 and "belongs to customer C2" in foreign.json()["problems"][0]["message"]
+    assert foreign.status_code == 422
+    assert foreign.json()["problems"][0]["message"] == "customer C1 has no invoice with this invoice_id"
     undated = client.post(
         "/v1/activities", json={"customer_id": "C1", "invoice_id": "I2", "kind": "promise"}, headers=k1
     )
     assert undated.status_code == 422 and undated.json()["problems"][0]["column"] == "promised_date"
-    unknown = client.post("/v1/activities", json={"customer_id": "C404", "kind": "call"}, headers=k1)
+    unknown = client.post(
+        "/v1/activities", json={"customer_id": "C404", "kind": "call"}, headers=headers(keys, "admin")
+    )
     assert unknown.status_code == 422
     audit = client.get("/v1/audit", params={"action": "activity.create"}, headers=headers(keys, "admin")).json()
     assert audit["entries"] == []
@@ -109,3 +112,24 @@ def test_admin_records_for_a_collector_and_it_is_audited(client, keys, tiny_load
     assert response.status_code == 201 and response.json()["collector_id"] == "K2"
     (entry,) = client.get("/v1/audit", params={"action": "activity.create"}, headers=admin).json()["entries"]
     assert (entry["actor_name"], entry["role"], entry["after"]["kind"]) == ("admin", "admin", "email")
+
+
+def test_a_collector_cannot_tell_unknown_customers_from_other_collectors(client, keys, tiny_loaded):
+    """Issue 10: "A collector can probe which customer ids exist (422 vs 403), and an error names the customer that
+    owns another collector's invoice." One answer for both; errors name only what the caller asked about."""
+    k1 = headers(keys, "collector")
+    answers = []
+    for customer in ("C2", "C404"):  # C2 is K2's, C404 does not exist
+        posted = client.post("/v1/activities", json={"customer_id": customer, "kind": "call"}, headers=k1)
+        listed = client.get("/v1/activities", params={"customer_id": customer}, headers=k1)
+        answers.append([(r.status_code, r.content) for r in (posted, listed)])
+    assert answers[0] == answers[1] == [(403, b'{"detail":"this customer_id is not one of your accounts"}')] * 2
+    invoices = []
+    for invoice in ("I3", "I404"):  # I3 is C2's (K2's customer), I404 does not exist
+        response = client.post(
+            "/v1/activities", json={"customer_id": "C1", "invoice_id": invoice, "kind": "call"}, headers=k1
+        )
+        (problem,) = response.json()["problems"]
+        invoices.append((response.status_code, problem["message"], problem["rule"]))
+        assert "C2" not in response.text
+    assert invoices[0] == invoices[1] == (422, "customer C1 has no invoice with this invoice_id", "invoice_customer")

@@ -36,3 +36,21 @@ def test_scoring_run_is_stored_and_feeds_worklists_and_kpis(client, keys, tiny_l
     assert refreshed.status_code == 200
     actions = [e["action"] for e in client.get("/v1/audit", headers=headers(keys, "admin")).json()["entries"]]
     assert actions[:2] == ["model.refresh", "scoring_run.create"]
+
+
+def test_a_scoring_run_after_the_ledgers_last_fact_is_refused(client, keys, tiny_loaded, bundle):
+    """Issue 10: "as-of dates after the ledger's last fact are accepted". Refused with 422, nothing stored."""
+    client.app.state.model_holder = BundleHolder(bundle)
+    science = headers(keys, "data_scientist")
+    last_fact = client.get("/v1/kpis", headers=headers(keys, "finance")).json()["as_of"]  # default: the last fact
+    later = client.post("/v1/scoring-runs", json={"as_of": "2024-12-31"}, headers=science)
+    assert later.status_code == 422
+    assert later.json()["detail"] == (
+        f"as_of 2024-12-31 is after the ledger's last fact ({last_fact}); sync the ledger up to that date first, "
+        "or score as of a date up to it"
+    )
+    assert client.get("/v1/scoring-runs", headers=science).json() == []
+    on_the_day = client.post("/v1/scoring-runs", json={"as_of": last_fact}, headers=science)
+    assert on_the_day.status_code == 201, on_the_day.text
+    entries = client.get("/v1/audit", params={"entity": "scoring_run"}, headers=headers(keys, "admin")).json()
+    assert [e["action"] for e in entries["entries"]] == ["scoring_run.create", "scoring_run.start"]

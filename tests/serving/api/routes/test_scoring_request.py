@@ -208,7 +208,11 @@ def test_a_bad_given_row_is_a_422_naming_its_row(scoring_client, keys, book, ses
     problems = {(p["file"], p["row"], p["column"], p["rule"]) for p in response.json()["problems"]}
     assert ("invoices", 2, "due_date", "parse") in problems
     assert ("invoices", 3, "customer_id", "orphan") in problems
-    assert table_counts(sessions) == before
+    after = table_counts(sessions)
+    assert after == before | {"audit_log": before["audit_log"] + 1}  # nothing stored but the rejection's audit entry
+    with sessions() as session:
+        entry = session.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).scalar_one()
+    assert (entry.action, entry.entity_id, entry.after["status"]) == ("request.rejected", "POST /v1/score", 422)
 
 
 def test_an_unknown_customer_must_be_given(scoring_client, keys, book):

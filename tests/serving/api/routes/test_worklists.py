@@ -46,3 +46,28 @@ def test_collectors_see_only_their_own_worklist(client, keys, tiny_loaded):
     assert client.get("/v1/worklists/K2", headers=headers(keys, "collector")).status_code == 403
     mine = client.get("/v1/worklists/K1", headers=headers(keys, "collector"))
     assert mine.status_code == 200 and mine.json()["scoring_run"] is None
+
+
+def test_a_back_dated_run_does_not_replace_newer_scores_in_any_view(client, keys, tiny_loaded, sessions):
+    """Every view reads the run with the newest as-of (not the highest id) and says which run it read."""
+    import datetime as dt
+
+    from serving.store.scores import finish_run, start_run
+    from tests.support.databases import TEST_ACTOR
+    from tests.support.scores import score_row
+
+    march = store_scores(sessions)
+    with sessions() as session:  # stored later, as of an older date
+        run = start_run(session, dt.date(2024, 2, 15), "old-model", "fingerprint", TEST_ACTOR)
+        old = pd.DataFrame([score_row("I2", "C1", 500.0, 0.9, 0.0, 0.0, 1.0)]).assign(as_of=pd.Timestamp("2024-02-15"))
+        back_dated = finish_run(session, run, old, TEST_ACTOR).id
+    assert back_dated > march
+    worklist = client.get("/v1/worklists/K2", headers=headers(keys, "collector_k2")).json()
+    assert (worklist["scoring_run"]["id"], worklist["scoring_run"]["as_of"]) == (march, "2024-03-15")
+    csv = client.get("/v1/worklists/K2", headers=headers(keys, "collector_k2") | {"Accept": "text/csv"})
+    assert (csv.headers["X-Scoring-Run-Id"], csv.headers["X-Scoring-Run-As-Of"]) == (str(march), "2024-03-15")
+    finance = headers(keys, "finance")
+    allowance = client.get("/v1/kpis", headers=finance).json()["model_allowance"]
+    assert (allowance["scoring_run_id"], allowance["run_as_of"]) == (march, "2024-03-15")
+    forecast = client.get("/v1/forecast/cash", headers=finance).json()
+    assert (forecast["scoring_run_id"], forecast["as_of"]) == (march, "2024-03-15")
