@@ -76,12 +76,12 @@ def world_ledger(case: Case, directory: Path) -> Ledger:
 
 def default_bias(results) -> tuple[float, float]:
     """Mean predicted and realised default rate over the cutoffs' open books (NaN without a default model)."""
-    predicted, realised = [], []
-    for result in results:
-        counts = result.counts
-        if "mean_p_default" in counts and "realised_default_rate" in counts:
-            predicted.append(counts["mean_p_default"])
-            realised.append(counts["realised_default_rate"])
+    predicted = [r.mean_p_default.get("model", float("nan")) for r in results]
+    realised = [r.realised_default_rate for r in results]
+    predicted, realised = (
+        [p for p, q in zip(predicted, realised, strict=True) if np.isfinite(p) and np.isfinite(q)],
+        [q for p, q in zip(predicted, realised, strict=True) if np.isfinite(p) and np.isfinite(q)],
+    )
     if not predicted:
         return float("nan"), float("nan")
     return float(np.mean(predicted)), float(np.mean(realised))
