@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from features.build import build_features
+from features.days import to_days
 from features.labels import HORIZON_WEEKS, build_labels
 from features.ledger.ledger import Ledger
 from training import metrics as m
@@ -164,13 +165,26 @@ def _from_distribution(proba: np.ndarray, days: np.ndarray, p_default: np.ndarra
     return Scores(proba, days, p_default, late_probability(rows, proba), expected)
 
 
+def _model_scores(bundle, rows: pd.DataFrame, proba: np.ndarray, p_default: np.ndarray) -> Scores:
+    """The model is judged on what its scores say: the point pay date (`pay_date_median_within_horizon`) and
+    `p_late` read off the daily spread (training.days), not off the weekly distribution as the baselines are."""
+    readouts = bundle.day_spread.readouts(rows, proba)
+    t = to_days(rows["as_of"]) if len(rows) else np.zeros(0)
+    days = readouts["median_within_horizon"] - t
+    days = np.where(np.isfinite(days), days, expected_days_within_horizon(proba))  # no mass within 13 weeks
+    to_due = rows["days_to_due"].to_numpy(dtype=np.float64)
+    p_late = np.where(to_due >= 1, readouts["p_late"], np.nan)  # the question is asked only before the due date
+    expected = (proba[:, :HORIZON_WEEKS] * rows["open_amount_base"].to_numpy()[:, None]).sum(axis=0)
+    return Scores(proba, days, p_default, p_late, expected)
+
+
 def _scores(name: str, bundle, others: dict, rows: pd.DataFrame) -> Scores:
     if name == "model":
         matrix = bundle.preprocessor.transform(rows)
         proba = bundle.timing.predict_proba(rows, matrix)
         default = bundle.default
         p_default = np.full(len(rows), np.nan) if default is None else default.predict_default(rows, matrix)
-        return _from_distribution(proba, expected_days_within_horizon(proba), p_default, rows)
+        return _model_scores(bundle, rows, proba, p_default)
     if name == "reference_lgbm":
         reference: ReferenceModel = others[name]
         return Scores(

@@ -1,7 +1,7 @@
-"""Late: settled after the due date. The outcome of a snapshot, and P(late) read off the weekly distribution.
+"""Late: settled after the due date. The outcome of a snapshot, and P(late) read off a weekly distribution.
 
-`late_probability` is deliberately one small function: a daily distribution (a `p_late` score column) can replace
-it without touching the backtest.
+The backtest reads the model's `p_late` off its daily spread (training.days), as the scores do; the weekly reading
+here is what the baselines, which have no daily spread, are judged on.
 """
 
 from __future__ import annotations
