@@ -12,8 +12,9 @@ the next 13 weeks) on its own default cutoffs, or the last `--cutoffs` of them.
 
 Prints, per world, the mean over cutoffs of each metric for payrisk and every reference (customer history, due
 date, and the plain LightGBM reference when the backtest has it), whether payrisk beats customer history, the
-P10-P90 cash band coverage, mean predicted vs realised default, the worst cutoff, and the time taken. Writes
-`worlds.csv` (one row per world x metric x model) to `--out`. Nothing here is tuned to a world: the same defaults
+P10-P90 cash band coverage, mean predicted vs realised default, the worst cutoff, the time taken, and the same
+metrics on cold-start customers. Writes `worlds.csv` (one row per world x metric x model), `per_cutoff.csv`,
+`cold_start.csv` and `facts.csv` to `--out`. Nothing here is tuned to a world: the same defaults
 run everywhere.
 """
 
@@ -35,7 +36,7 @@ import pandas as pd
 from features.ledger.ledger import Ledger
 from features.simulator.customers import World
 from features.simulator.simulate import simulate, write_ledger
-from training.backtest import backtest, band_coverage, default_cutoffs, summary_table
+from training.backtest import backtest, band_coverage, default_cutoffs, per_cutoff_table, summary_table
 from training.train import TrainConfig
 
 DEMO = World()
@@ -66,7 +67,17 @@ CASES = [
     Case("short-history", 400, 12, DEMO, 28, "12 months of history"),
 ]
 LARGE = Case("xlarge-10000", 10_000, 24, DEMO, 29, "10,000 customers, demo mix")
-KEY_METRICS = ["timing_log_loss", "timing_rps", "pay_date_mae_days", "cash_wape", "default_auc", "default_ece"]
+KEY_METRICS = [
+    "timing_log_loss",
+    "timing_rps",
+    "pay_date_mae_days",
+    "late_auc",
+    "cash_wape",
+    "default_auc",
+    "default_brier",
+    "default_ece",
+]
+COLD_METRICS = ["timing_log_loss", "pay_date_mae_days", "late_auc", "default_auc", "default_brier"]
 
 
 def world_ledger(case: Case, directory: Path) -> Ledger:
@@ -100,7 +111,7 @@ def worst_cutoff(results) -> str:
     return f"{cutoff.date()} ({gap:+.3f})"
 
 
-def run_case(case: Case, cutoffs: int | None, threads: int) -> tuple[pd.DataFrame, dict]:
+def run_case(case: Case, cutoffs: int | None, threads: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
     with tempfile.TemporaryDirectory() as tmp:
         ledger = world_ledger(case, Path(tmp))
     chosen = default_cutoffs(ledger)
@@ -110,6 +121,8 @@ def run_case(case: Case, cutoffs: int | None, threads: int) -> tuple[pd.DataFram
     results = backtest(ledger, chosen, TrainConfig(num_threads=threads))
     seconds = time.perf_counter() - start
     table = summary_table(results)
+    cold = summary_table(results, cold_start=True)
+    per_cutoff = per_cutoff_table(results)
     predicted, realised = default_bias(results)
     facts = {
         "world": case.name,
@@ -120,9 +133,10 @@ def run_case(case: Case, cutoffs: int | None, threads: int) -> tuple[pd.DataFram
         "mean_p_default": predicted,
         "realised_default": realised,
         "worst_cutoff": worst_cutoff(results),
+        "cold_start_invoices": int(sum(r.counts["cold_start"] for r in results)),
         "seconds": seconds,
     }
-    return table, facts
+    return table, cold, per_cutoff, facts
 
 
 def long_table(case: Case, table: pd.DataFrame) -> pd.DataFrame:
@@ -148,10 +162,13 @@ def main() -> None:
             parser.error(f"unknown world(s): {', '.join(sorted(unknown))}; known: {', '.join(c.name for c in cases)}")
         cases = [c for c in cases if c.name in wanted]
     args.out.mkdir(parents=True, exist_ok=True)
-    tables, facts = [], []
+    tables, colds, cutoff_tables, facts = [], [], [], []
     for case in cases:
-        table, fact = run_case(case, args.cutoffs, args.threads)
+        table, cold, per_cutoff, fact = run_case(case, args.cutoffs, args.threads)
         tables.append(long_table(case, table))
+        if not cold.empty:
+            colds.append(long_table(case, cold))
+        cutoff_tables.append(per_cutoff.assign(world=case.name))
         facts.append(fact)
         print(
             f"\n## {case.name}: {case.what} ({fact['invoices']:,} invoices, {fact['cutoffs']} cutoffs, "
@@ -163,7 +180,14 @@ def main() -> None:
             f"P10-P90 band coverage {fact['band_coverage']:.0%}; mean P(default) {fact['mean_p_default']:.3f} vs "
             f"realised {fact['realised_default']:.3f}; worst cutoff {fact['worst_cutoff']}"
         )
+        if not cold.empty:
+            shown_cold = cold.reindex([m for m in COLD_METRICS if m in cold.index])
+            print(f"cold-start customers ({fact['cold_start_invoices']} invoices over the cutoffs):")
+            print(shown_cold.to_string(float_format=lambda v: f"{v:.4f}"))
         pd.concat(tables).to_csv(args.out / "worlds.csv", index=False)
+        pd.concat(cutoff_tables).to_csv(args.out / "per_cutoff.csv")
+        if colds:
+            pd.concat(colds).to_csv(args.out / "cold_start.csv", index=False)
         pd.DataFrame(facts).to_csv(args.out / "facts.csv", index=False)
     print("\n## Summary (payrisk vs customer history, mean over each world's cutoffs)")
     summary = pd.concat(tables)
@@ -171,6 +195,12 @@ def main() -> None:
     wide = wide[wide["metric"].isin(KEY_METRICS)]
     print(wide.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print(pd.DataFrame(facts).drop(columns=["what"]).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if colds:
+        print("\n## Cold-start customers (no settled invoice at the cutoff; cutoffs with at least 30 such invoices)")
+        cold_wide = pd.concat(colds).pivot_table(index=["world", "metric"], columns="model_name", values="value")
+        cold_wide = cold_wide.reset_index()
+        cold_wide = cold_wide[cold_wide["metric"].isin(COLD_METRICS)]
+        print(cold_wide.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 
 if __name__ == "__main__":
