@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import MetaData, Numeric
+from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from serving.store.types import ExactDecimal
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -15,11 +17,12 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-MONEY = Numeric(18, 4, asdecimal=True)
-"""Money in a currency's units: 14 digits before the point, 4 after (enough for 3-decimal currencies such as BHD)."""
+MONEY = ExactDecimal(18, 4)
+"""Money in a currency's units: 14 digits before the point, 4 after (enough for 3-decimal currencies such as BHD);
+NUMERIC on PostgreSQL, decimal text on SQLite (serving/store/types.py)."""
 MONEY_SCALE = 4
 MONEY_LIMIT = Decimal(10) ** 14
-RATE = Numeric(24, 12, asdecimal=True)
+RATE = ExactDecimal(24, 12)
 """An fx rate to the base currency (12 decimals: rates of weak currencies such as VND are ~4e-5)."""
 RATE_SCALE = 12
 RATE_LIMIT = Decimal(10) ** 12

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -21,11 +22,33 @@ transaction that read first never fails to upgrade to a write lock (SQLITE_BUSY 
 def make_engine(url: str, **kwargs) -> Engine:
     """An engine for the store; SQLite gets foreign keys on, WAL and a busy timeout."""
     if url.startswith("sqlite"):
+        create_private_file(url)
         connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file of a SQLite URL (None for an in-memory database)."""
+    path = make_url(url).database
+    return None if not path or path == ":memory:" or path.startswith("file:") else path
+
+
+def create_private_file(url: str) -> None:
+    """Create a SQLite store file that does not exist yet readable and writable by its owner only (0600), before
+    SQLite would create it with the umask's mode (usually world-readable). Its -wal and -shm files get the same mode
+    from SQLite. An existing file is left as it is."""
+    path = sqlite_path(url)
+    if path is None or os.path.exists(path):
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    except FileNotFoundError:  # no such directory: SQLite reports it when it connects
+        pass
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -16,6 +16,7 @@ from payrisk.commands.keys import keys_app
 from payrisk.commands.serve import serve
 from serving.app import create_app
 from serving.settings import Settings
+from serving.store.migrate import head_revision
 from serving.store.models import ApiKey, AuditEntry
 from tests.support.http import headers
 
@@ -42,7 +43,7 @@ def test_health_and_readiness(client, keys):
     ready = client.get("/readyz", headers=headers(keys, "admin"))
     assert ready.status_code == 200
     body = ready.json()
-    assert body["database"]["ok"] and body["database"]["schema_revision"] == "0003"
+    assert body["database"]["ok"] and body["database"]["schema_revision"] == head_revision() == "0004"
     assert body["model"]["loaded"] is False and body["model"]["detail"]
     assert client.get("/readyz", headers={"X-API-Key": "prk_wrong"}).status_code == 401
 

@@ -6,7 +6,6 @@ Routes are made per table from the contract, so each is documented with that tab
 import datetime as dt
 import os
 from dataclasses import asdict
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, HTTPException, Query, UploadFile, status
@@ -29,6 +28,7 @@ from serving.store.ledger.io import contract_columns
 from serving.store.ledger.rows import MAX_BATCH_ROWS, csv_frame, records_frame
 from serving.store.ledger.sync import SyncResult, sync_batch, sync_tables
 from serving.store.models import LEDGER_MODELS, TABLE_KEYS
+from serving.store.schema.ledger import EXTRA_COLUMN
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
 MAX_CSV_BYTES = 100 * 1024 * 1024
@@ -117,7 +117,7 @@ def _add_routes(table: str) -> None:
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         cursor: Annotated[str | None, Query(max_length=1000)] = None,
     ) -> page:  # type: ignore[valid-type]  # made with create_model, like row_in
-        statement = select(*(model_table.c[c] for c in contract_columns(table)))
+        statement = select(*(model_table.c[c] for c in [*contract_columns(table), EXTRA_COLUMN]))
         statement = statement.order_by(*(model_table.c[k] for k in key_columns)).limit(limit + 1)
         if cursor:
             try:
@@ -136,7 +136,7 @@ def _add_routes(table: str) -> None:
         if more:
             next_cursor = encode_cursor([str(rows[-1][k]) if table == "fx_rates" else rows[-1][k] for k in key_columns])
         return page(
-            rows=[{k: (float(v) if isinstance(v, Decimal) else v) for k, v in r.items()} for r in rows],
+            rows=rows,
             next_cursor=next_cursor,
         )
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from serving.api.schemas.common import Identifier, PlausibleDate, Text
+from serving.api.schemas.common import DecimalText, Identifier, PlausibleDate, Text
 
 ActivityKind = Literal["call", "email", "note", "promise"]
 
@@ -38,7 +38,7 @@ class ActivityPublic(BaseModel):
     date: dt.date
     note: str | None
     promised_date: dt.date | None
-    amount: float | None
+    amount: DecimalText | None
     created_at: dt.datetime
 
 

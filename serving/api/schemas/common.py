@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated, Literal
 
 import pandas as pd
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     PlainSerializer,
     PlainValidator,
@@ -21,7 +23,8 @@ from pydantic import (
 
 from features.dates import to_date
 from features.errors import Problem
-from serving.store.base import ID_MAX_LENGTH
+from serving.store.base import ID_MAX_LENGTH, MONEY_SCALE
+from serving.store.types import to_exact_decimal
 
 EARLIEST_DATE = dt.date(1990, 1, 1)
 LATEST_DATE = dt.date(2199, 12, 31)
@@ -67,6 +70,39 @@ AsOfDate = Annotated[
     WithJsonSchema({"type": "string", "format": "date"}),
 ]
 """An as-of date given to the API (a PlausibleDate), parsed once into a day-precision Timestamp (features.dates)."""
+
+
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]*[1-9])?$"
+
+
+def decimal_text(value: object) -> str:
+    """An amount as the API writes it: plain decimal notation, '.' as the point, no exponent, no thousands separator,
+    no trailing zeros after the point ("1250", "1250.5", "0.000041"). A Decimal (what the store returns) is written
+    exactly; a float (a figure computed in pandas) is first rounded half-even to 4 decimals."""
+    number = to_exact_decimal(value)
+    if not number.is_finite():
+        raise ValueError(f"not a finite amount: {value!r}")
+    if isinstance(value, float):
+        number = number.quantize(Decimal(1).scaleb(-MONEY_SCALE), rounding=ROUND_HALF_EVEN)
+    if number == 0:
+        return "0"
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+DecimalText = Annotated[
+    str,
+    BeforeValidator(decimal_text),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": DECIMAL_PATTERN,
+            "description": "an exact decimal amount as text: plain notation, no exponent, no trailing zeros",
+            "examples": ["1250", "1250.5", "12345678901234.5678"],
+        }
+    ),
+]
+"""An amount in a response: a decimal string (see `decimal_text`), never a JSON float, so no digit is lost."""
 
 
 class ProblemPublic(BaseModel):

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from features.ledger.contract import TABLES, Column
-from serving.api.schemas.common import ProblemPublic
+from serving.api.schemas.common import DecimalText, ProblemPublic
 from serving.store.ledger.rows import MAX_BATCH_ROWS
 
 Cell = str | int | float | bool | None
@@ -24,7 +24,8 @@ KIND_HELP = {
     "country": "an ISO 3166-1 alpha-2 country code",
     "kind": "one of credit_memo, write_off",
 }
-PUBLIC_TYPES = {"date": dt.date, "amount": float, "number": float}
+PUBLIC_TYPES: dict[str, Any] = {"date": dt.date, "amount": DecimalText, "number": float}
+"""Response types by contract kind: amounts (money and fx rates) are exact decimal strings."""
 
 
 def _help(column: Column) -> str:
@@ -36,7 +37,10 @@ def _row_in(table: str) -> type[BaseModel]:
         c.name: (Annotated[Cell, Field(description=_help(c))], None) for c in TABLES[table].columns
     }
     model = create_model(f"{table.title().replace('_', '')}RowIn", __config__=ConfigDict(extra="allow"), **fields)
-    model.__doc__ = f"One row of the {table} table (extra columns are accepted and ignored)."
+    model.__doc__ = (
+        f"One row of the {table} table. Columns the contract does not name are kept as text in the row's `extra` "
+        "(empty cells left out)."
+    )
     return model
 
 
@@ -45,8 +49,12 @@ def _row_public(table: str) -> type[BaseModel]:
     for c in TABLES[table].columns:
         kind = PUBLIC_TYPES.get(c.kind, str)
         fields[c.name] = (kind if c.required else kind | None, ...)
+    fields["extra"] = (
+        dict[str, str] | None,
+        Field(None, description="the columns beyond the contract the row was synced with, as text; null if none"),
+    )
     model = create_model(f"{table.title().replace('_', '')}Public", **fields)
-    model.__doc__ = f"One stored row of the {table} table (money in the row's currency)."
+    model.__doc__ = f"One stored row of the {table} table (amounts as exact decimal strings, in the row's currency)."
     return model
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, create_model, model_validator
 
-from serving.api.schemas.common import AsOfDate, Identifier, ProblemPublic
+from serving.api.schemas.common import AsOfDate, DecimalText, Identifier, ProblemPublic
 from serving.api.schemas.ledger import ROW_IN
 from training.contract import SCORE_CONTRACT, WEEK_COLUMNS, ForecastGroup, ScoreColumn
 
@@ -19,14 +19,15 @@ SCORE_FIELD_TYPES: dict[str, Any] = {
     "text": str,
     "currency": str,
     "date": dt.date,
-    "money": float,
+    "money": DecimalText,
     "base_amount": float,
     "days": int,
     "rank": int,
     "probability": Probability,
     "reasons": list[str],
 }
-"""The API type of each kind of score column (training.contract.ScoreKind); reasons are split into phrases."""
+"""The API type of each kind of score column (training.contract.ScoreKind); reasons are split into phrases. Money
+(open_amount, open_amount_base) is a decimal string; expected_loss (base_amount, a model estimate) a number."""
 
 
 def _score_field(column: ScoreColumn) -> tuple[Any, Any]:

@@ -19,7 +19,7 @@ from serving.store.base import MONEY_SCALE, RATE_SCALE
 from serving.store.ledger.io import contract_columns, read_table
 from serving.store.ledger.rows import to_decimal
 from serving.store.models import TABLE_KEYS, LedgerState
-from serving.store.schema.ledger import LEDGER_TABLES
+from serving.store.schema.ledger import EXTRA_COLUMN, LEDGER_TABLES
 from serving.store.types import utcnow
 
 UPSERT_CHUNK = 1_000
@@ -103,9 +103,25 @@ def store_rows(table: str, kept: pd.DataFrame, raw: pd.DataFrame) -> dict[tuple,
             columns.append([None if pd.isna(v) else float(v) for v in values])
         else:
             columns.append([None if v is None or v == "" else str(v) for v in values])
+    names.append(EXTRA_COLUMN)
+    columns.append(_extras(table, kept, raw))
     keys = TABLE_KEYS[table]
     rows = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
     return {_key(row, keys): row for row in rows}
+
+
+def _extras(table: str, kept: pd.DataFrame, raw: pd.DataFrame) -> list[dict[str, str] | None]:
+    """Each kept row's columns beyond the contract as {column: text}, empty cells left out (None if none)."""
+    contract = set(contract_columns(table))
+    names = [c for c in raw.columns if c not in contract and c != ROW_COLUMN]
+    if not names:
+        return [None] * len(kept)
+    cells = raw[names].astype(object).fillna("").map(lambda v: str(v).strip())
+    by_row = {
+        int(row): {name: value for name, value in zip(names, values, strict=True) if value} or None
+        for row, values in zip(raw[ROW_COLUMN].tolist(), cells.itertuples(index=False, name=None), strict=True)
+    }
+    return [by_row[int(row)] for row in kept[ROW_COLUMN].tolist()]
 
 
 def _money(name: str, text: object, parsed: float) -> Decimal:
@@ -128,10 +144,11 @@ def _existing(session: Session, table: str, rows: dict[tuple, dict]) -> dict[tup
         return {}
     keys = TABLE_KEYS[table]
     lookup = "currency" if table == "fx_rates" else keys[0]
-    frame = read_table(session.connection(), table, lookup, {row[lookup] for row in rows.values()})
+    frame = read_table(session.connection(), table, lookup, {row[lookup] for row in rows.values()}, extra=True)
     stored = {}
     for record in frame.to_dict("records"):
         row = {c: (None if pd.isna(record[c]) else record[c]) for c in contract_columns(table)}
+        row[EXTRA_COLUMN] = record[EXTRA_COLUMN] or None
         key = _key(row, keys)
         if key in rows:
             stored[key] = row
@@ -139,10 +156,12 @@ def _existing(session: Session, table: str, rows: dict[tuple, dict]) -> dict[tup
 
 
 def _same(old: dict, new: dict) -> bool:
+    """Whether a batch row equals the stored row: money compared as exact Decimals (the store keeps them exactly),
+    everything else, the extra columns included, by value."""
     for name, value in new.items():
         stored = old.get(name)
         if isinstance(value, Decimal) and stored is not None:
-            if Decimal(str(stored)) != value:
+            if not isinstance(stored, Decimal) or stored != value:
                 return False
         elif stored != value:
             return False
@@ -156,7 +175,8 @@ def _upsert(session: Session, table: str, rows: list[dict]) -> None:
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(LEDGER_TABLES[table])
     statement = statement.on_conflict_do_update(
-        index_elements=list(keys), set_={c: statement.excluded[c] for c in contract_columns(table) if c not in keys}
+        index_elements=list(keys),
+        set_={c: statement.excluded[c] for c in [*contract_columns(table), EXTRA_COLUMN] if c not in keys},
     )
     for start in range(0, len(rows), UPSERT_CHUNK):
         session.execute(statement, rows[start : start + UPSERT_CHUNK])

@@ -16,7 +16,7 @@ from features.ledger.contract import DATE_FORMAT, TABLES
 from features.ledger.io import ROW_COLUMN
 from features.ledger.ledger import DEFAULT_HORIZON_DAYS, Ledger
 from serving.store.models import Activity, LedgerState
-from serving.store.schema.ledger import LEDGER_TABLES
+from serving.store.schema.ledger import EXTRA_COLUMN, LEDGER_TABLES
 
 IN_CHUNK = 5_000
 """Ids per `IN (...)` list (SQLite allows 32,766 bound parameters per statement)."""
@@ -29,26 +29,32 @@ def contract_columns(table: str) -> list[str]:
 
 
 def read_table(
-    connection: Connection, table: str, column: str | None = None, values: Iterable[str | None] | None = None
+    connection: Connection,
+    table: str,
+    column: str | None = None,
+    values: Iterable[str | None] | None = None,
+    extra: bool = False,
 ) -> pd.DataFrame:
-    """Rows of a ledger table (contract columns, store types), all of them or those whose `column` is in `values`."""
+    """Rows of a ledger table (contract columns, store types), all of them or those whose `column` is in `values`;
+    with `extra`, the `extra` column too (the row's columns beyond the contract, a dict or None)."""
     store_table = LEDGER_TABLES[table]
-    columns = [store_table.c[name] for name in contract_columns(table)]
+    names = contract_columns(table) + ([EXTRA_COLUMN] if extra else [])
+    columns = [store_table.c[name] for name in names]
     ordered = select(*columns).order_by(*store_table.primary_key.columns)
     if column is None:
-        return _frame(connection, ordered, table)
+        return _frame(connection, ordered, names)
     if values is None:
         raise ValueError(f"read_table({table!r}, column={column!r}) needs the values to look up")
     wanted = sorted({v for v in values if v is not None})
     parts = [
-        _frame(connection, ordered.where(store_table.c[column].in_(wanted[i : i + IN_CHUNK])), table)
+        _frame(connection, ordered.where(store_table.c[column].in_(wanted[i : i + IN_CHUNK])), names)
         for i in range(0, len(wanted), IN_CHUNK)
     ]
-    return pd.concat(parts, ignore_index=True) if parts else _frame(connection, ordered.where(false()), table)
+    return pd.concat(parts, ignore_index=True) if parts else _frame(connection, ordered.where(false()), names)
 
 
-def _frame(connection: Connection, statement, table: str) -> pd.DataFrame:
-    return rows_frame(connection.execute(statement).all(), contract_columns(table))
+def _frame(connection: Connection, statement, names: list[str]) -> pd.DataFrame:
+    return rows_frame(connection.execute(statement).all(), names)
 
 
 def rows_frame(rows: Sequence, columns: list[str]) -> pd.DataFrame:

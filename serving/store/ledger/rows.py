@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from features.errors import PayriskError, Problem
-from features.ledger.contract import TABLES
+from features.ledger.contract import TABLES, Column
 from features.ledger.io import ROW_COLUMN
 from serving.store.base import ID_MAX_LENGTH, MONEY_LIMIT, MONEY_SCALE, RATE_LIMIT, RATE_SCALE
 
@@ -160,9 +160,12 @@ def csv_frame(data: bytes, file_name: str) -> pd.DataFrame:
 
 def storage_problems(raw: pd.DataFrame, table: str, file_name: str) -> list[Problem]:
     """Values the validator accepts but the store could not keep exactly: NUL or unpaired-surrogate characters,
-    ids longer than the store's limit, amounts with too many digits."""
+    ids longer than the store's limit, amounts with too many digits. Extra columns (kept in `extra`) are checked for
+    the characters."""
     problems: list[Problem] = []
-    for column in TABLES[table].columns:
+    contract = {c.name for c in TABLES[table].columns}
+    extras = [Column(name, "text") for name in raw.columns if name not in contract and name != ROW_COLUMN]
+    for column in [*TABLES[table].columns, *extras]:
         if column.name not in raw.columns:
             continue
         text = raw[column.name].astype(object).fillna("").map(str).str.strip()

@@ -1,7 +1,9 @@
 """The ledger contract tables (features/ledger/contract.py) as store tables: one row per contract row, keyed like the
 contract.
 
-Dates are `Date`, money is `Numeric` (exact; converted to float only at the pandas edge), empty optional cells are NULL.
+Dates are `Date`, money is exact (`NUMERIC` on PostgreSQL, decimal text on SQLite: serving/store/types.py; converted
+to float only at the pandas edge), empty optional cells are NULL. `extra` keeps the batch's columns the contract does
+not name, as {column: text} (NULL when there were none, or all were empty).
 """
 
 from __future__ import annotations
@@ -9,13 +11,21 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Date, Float, ForeignKey, Table, Text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from serving.store.base import MONEY, RATE, Base
 
+EXTRA_COLUMN = "extra"
 
-class Customer(Base):
+
+class ExtraColumns:
+    """The row's columns beyond the contract, as {column: text}."""
+
+    extra: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
+
+
+class Customer(ExtraColumns, Base):
     __tablename__ = "customers"
 
     customer_id: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -28,7 +38,7 @@ class Customer(Base):
     collector_id: Mapped[str | None] = mapped_column(Text, index=True)
 
 
-class Invoice(Base):
+class Invoice(ExtraColumns, Base):
     __tablename__ = "invoices"
 
     invoice_id: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -39,7 +49,7 @@ class Invoice(Base):
     currency: Mapped[str] = mapped_column(Text)
 
 
-class Payment(Base):
+class Payment(ExtraColumns, Base):
     __tablename__ = "payments"
 
     payment_id: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -48,7 +58,7 @@ class Payment(Base):
     amount: Mapped[Decimal] = mapped_column(MONEY)
 
 
-class Adjustment(Base):
+class Adjustment(ExtraColumns, Base):
     __tablename__ = "adjustments"
 
     adjustment_id: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -58,7 +68,7 @@ class Adjustment(Base):
     kind: Mapped[str] = mapped_column(Text)
 
 
-class Dispute(Base):
+class Dispute(ExtraColumns, Base):
     __tablename__ = "disputes"
 
     dispute_id: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -68,7 +78,7 @@ class Dispute(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
-class Promise(Base):
+class Promise(ExtraColumns, Base):
     __tablename__ = "promises"
 
     promise_id: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -78,7 +88,7 @@ class Promise(Base):
     amount: Mapped[Decimal | None] = mapped_column(MONEY)
 
 
-class FxRate(Base):
+class FxRate(ExtraColumns, Base):
     __tablename__ = "fx_rates"
 
     date: Mapped[dt.date] = mapped_column(Date, primary_key=True)

@@ -38,9 +38,10 @@ def test_json_batch_upserts_by_id_and_is_idempotent(client, keys):
     renamed = client.post("/v1/ledger/customers", json=[CUSTOMER | {"name": "Nine Ltd"}], headers=admin).json()
     assert (renamed["updated"], renamed["revision"]) == (1, 2)
     rows = client.get("/v1/ledger/customers", headers=headers(keys, "finance")).json()["rows"]
-    assert rows == [CUSTOMER | {"name": "Nine Ltd", "payment_terms_days": 30.0, "credit_limit": 1000.0}]
+    assert rows == [CUSTOMER | {"name": "Nine Ltd", "payment_terms_days": 30.0, "credit_limit": 1000.0, "extra": None}]
     audit = client.get("/v1/audit", params={"action": "ledger.upsert"}, headers=admin).json()["entries"]
-    assert audit[0]["before"] == {"updated": {"C9": CUSTOMER | {"payment_terms_days": 30.0, "credit_limit": 1000.0}}}
+    stored = CUSTOMER | {"payment_terms_days": 30.0, "credit_limit": 1000.0, "extra": None}
+    assert audit[0]["before"] == {"updated": {"C9": stored}}
 
 
 def test_a_bad_batch_is_rejected_whole_with_the_validators_own_problems(client, keys, tiny_loaded):
@@ -196,7 +197,7 @@ def test_multi_table_batch_is_one_transaction(client, keys):
 def test_reading_pages_in_key_order(client, keys, tiny_loaded):
     finance = headers(keys, "finance")
     first = client.get("/v1/ledger/fx_rates", params={"limit": 1}, headers=finance).json()
-    assert first["rows"] == [{"date": "2024-01-01", "currency": "EUR", "rate_to_base": 1.1}]
+    assert first["rows"] == [{"date": "2024-01-01", "currency": "EUR", "rate_to_base": "1.1", "extra": None}]
     second = client.get(
         "/v1/ledger/fx_rates", params={"limit": 1, "cursor": first["next_cursor"]}, headers=finance
     ).json()

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from features.ledger.ledger import Ledger
 from features.simulator.simulate import simulate, write_ledger
+from serving.api.schemas.common import decimal_text
 from serving.services.scoring_service import ModelHolder
 from serving.store.models import LEDGER_MODELS, AuditEntry, LedgerState, Score, ScoringRun
 from tests.support.http import headers
@@ -131,6 +132,8 @@ def assert_same_scores(got: list[dict], expected: pd.DataFrame) -> None:
     want = expected.copy()
     for column in ("as_of", "pay_date_median_within_horizon", "pay_date_p10", "pay_date_p50", "pay_date_p90"):
         want[column] = want[column].dt.strftime("%Y-%m-%d").astype(object).where(want[column].notna(), None)
+    for column in ("open_amount", "open_amount_base"):  # money: decimal strings (4 decimals at most)
+        want[column] = want[column].map(decimal_text).astype(object)
     want = want.set_index("invoice_id").sort_index()
     frame = as_frame(got)
     assert frame.index.tolist() == want.index.tolist()

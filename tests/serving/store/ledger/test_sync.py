@@ -4,6 +4,7 @@ under concurrency."""
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +13,7 @@ from sqlalchemy import text
 
 from features.ledger.ledger import Ledger
 from serving.store.activities import NewActivity, record_activity
-from serving.store.ledger.io import load_ledger
+from serving.store.ledger.io import load_ledger, read_table
 from serving.store.ledger.rows import BatchRejected, records_frame
 from serving.store.ledger.sync import sync_batch, sync_tables
 from serving.store.models import Base
@@ -167,3 +168,24 @@ def test_concurrent_syncs_neither_deadlock_nor_lose_rows(sessions):
     assert ids == {"I1", "I2", "I3", "I4", "SHARED"} | {f"T{t}-{i}" for t in range(threads) for i in range(40)}
     assert float(total) == pytest.approx(threads * sum(100.25 + i for i in range(40)))
     assert revision == 1 + threads * 4  # the load, then every invoice batch (re-sent customers change nothing)
+
+
+def test_stored_money_is_exact_and_a_resync_of_it_is_unchanged(sessions):
+    """NUMERIC on SQLite is a binary float: 14 integer digits and 4 decimals did not survive it."""
+    load_tiny(sessions)
+    row = {
+        "invoice_id": "BIG",
+        "customer_id": "C1",
+        "invoice_date": "2024-01-01",
+        "due_date": "2024-01-31",
+        "amount": "12345678901234.5678",
+        "currency": "USD",
+    }
+    with sessions() as session:
+        first = sync_batch(session, "invoices", records_frame([row], "invoices"), "invoices", TEST_ACTOR)
+    with sessions() as session:
+        stored = read_table(session.connection(), "invoices", "invoice_id", ["BIG"])
+        again = sync_batch(session, "invoices", records_frame([row], "invoices"), "invoices", TEST_ACTOR)
+    assert stored["amount"].tolist() == [Decimal("12345678901234.5678")]
+    (counts,) = again.tables
+    assert (counts.updated, counts.unchanged, again.revision) == (0, 1, first.revision)
