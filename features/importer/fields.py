@@ -9,6 +9,7 @@ import pandas as pd
 from features.errors import Problem
 from features.importer.mapping import FeatureSpec, Mapping, TableSpec, fields_of
 from features.importer.parse import (
+    MoreCells,
     as_text,
     parse_amounts,
     parse_dates,
@@ -16,6 +17,7 @@ from features.importer.parse import (
     parse_ids,
     parse_whole_numbers,
     problems_for,
+    suggest_date_format,
 )
 from features.importer.read import FILE, ROW, missing_column
 from features.ledger.contract import ADJUSTMENT_KINDS
@@ -67,15 +69,16 @@ class FieldReader:
             )
         )
         more = int(mask.sum()) - MAX_LISTED
-        if more > 0:
+        if more > 0:  # the same message, so that the error groups it with the cells listed
             self.problems.append(
-                Problem(
+                MoreCells(
                     str(self.frame.loc[mask, FILE].iat[-1]),
                     None,
                     column,
                     None,
-                    f"[{self.spec.name}] {field}: {more} more row(s) like the above",
+                    f"[{self.spec.name}] {field}: {message}",
                     rule,
+                    cells=more,
                 )
             )
 
@@ -127,6 +130,8 @@ class FieldReader:
             formats = ("iso",) if self._typed_source(field, "date") else read.date_formats
             values, bad = parse_dates(text, formats)
             message = f"not a date in any of the formats tried: {', '.join(formats)}"
+            if bad.any():
+                message += self._date_hint(text[bad], formats)
         elif kind == "amount":
             decimal, thousands = (".", "") if self._typed_source(field, "number") else (read.decimal, read.thousands)
             values, bad = parse_amounts(text, decimal, thousands)
@@ -160,6 +165,16 @@ class FieldReader:
         if bad.any():
             self.report(bad, field, message, f"parse_{kind}")
         return values
+
+    def _date_hint(self, bad: pd.Series, formats: tuple[str, ...]) -> str:
+        """What to write in the mapping: the date format that reads most of the failing cells, if one does."""
+        found = suggest_date_format(bad, formats)
+        section = "[files] (or [" + self.spec.name + "])"
+        if found is None:
+            return f"; no common date format reads them: list theirs in date_formats under {section}"
+        fmt, fits = found
+        share = "all" if fits == len(bad) else f"{fits:,} of the {len(bad):,}"
+        return f'; "{fmt}" reads {share} of these cells: add it to date_formats under {section}'
 
     def require(self, field: str, values: pd.Series) -> None:
         """Report rows where a required field is empty."""

@@ -26,7 +26,7 @@ from features.importer.derive import (
 )
 from features.importer.fields import FieldReader
 from features.importer.mapping import INVOICE_HELPERS, Mapping, load_mapping
-from features.importer.parse import SourceDataError
+from features.importer.parse import SourceDataError, cell_count
 from features.importer.read import (
     FILE,
     ROW,
@@ -191,8 +191,11 @@ def _write_manifest(mapping: Mapping, out_dir: Path, notes: list[str]) -> None:
 
 def _raise_if(problems: list[Problem], mapping: Mapping) -> None:
     if problems:
+        columns = len({(p.file, p.column) for p in problems})
         raise SourceDataError(
-            f"{mapping.path.name}: {len(problems)} cell(s) in the source files do not fit the mapping", problems
+            f"{mapping.path.name}: {cell_count(problems):,} cell(s) in {columns} column(s) of the source files do "
+            f"not fit the mapping",
+            problems,
         )
 
 

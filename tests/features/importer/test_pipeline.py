@@ -452,3 +452,68 @@ def test_the_annotated_example_in_the_docs_works(tmp_path: Path) -> None:
     assert customers["payment_terms_days"].tolist() == ["30", "0"]
     assert any("partial payment but no clearing date" in note for note in report.notes)
     assert validate_dir(out, base_currency="EUR").errors == []
+
+
+def _day_first_export(tmp_path: Path, rows: int) -> Path:
+    """An export with three date columns written day first (31/01/2024), some days <= 12, and no date_formats."""
+    source = tmp_path / "src"
+    source.mkdir()
+    days = pd.date_range("2024-01-01", periods=rows, freq="D")
+    frame = pd.DataFrame(
+        {
+            "Doc": [f"I{i}" for i in range(rows)],
+            "Cust": "C1",
+            "Date": days.strftime("%d/%m/%Y"),
+            "Due": (days + pd.Timedelta(days=30)).strftime("%d/%m/%Y"),
+            "Paid": (days + pd.Timedelta(days=40)).strftime("%d/%m/%Y"),
+            "Amount": "100.00",
+        }
+    )
+    frame.to_csv(source / "items.csv", index=False)
+    return source
+
+
+DAY_FIRST_MAPPING = """
+[invoices]
+file = "items.csv"
+[invoices.columns]
+invoice_id = "Doc"
+customer_id = "Cust"
+invoice_date = "Date"
+due_date = "Due"
+clearing_date = "Paid"
+amount = "Amount"
+[invoices.defaults]
+currency = "EUR"
+"""
+
+
+def test_a_missing_date_format_counts_every_cell_shows_every_column_and_suggests_one(tmp_path: Path) -> None:
+    """Issue 10: a missing date format counted 303 "cells" where 7,398 failed (100 listed per column + a summary
+    line each), listed only the first column's problems, and said nothing of the format that would fit."""
+    source = _day_first_export(tmp_path, 250)
+    (tmp_path / "m.toml").write_text(DAY_FIRST_MAPPING)
+    with pytest.raises(SourceDataError) as caught:
+        import_exports(tmp_path / "m.toml", [source], tmp_path / "out")
+    error = caught.value
+    assert error.cells == 750  # 3 columns x 250 rows
+    text = str(error)
+    assert "750 cell(s) in 3 column(s) of the source files do not fit the mapping" in text
+    for column in ("Date", "Due", "Paid"):
+        assert f"items.csv, column {column}: 250 cell(s)" in text, column
+        assert f"items.csv, row 2, column {column}" in text, column
+    assert text.count("... and 245 more in this column") == 3
+    assert '"%d/%m/%Y" reads all of these cells: add it to date_formats under [files] (or [invoices])' in text
+    (tmp_path / "m.toml").write_text('[files]\ndate_formats = ["%d/%m/%Y"]\n' + DAY_FIRST_MAPPING)
+    report = import_exports(tmp_path / "m.toml", [source], tmp_path / "out")
+    assert report.tables["invoices"] == 250
+    assert _read(tmp_path / "out", "invoices")["invoice_date"].iat[12] == "2024-01-13"
+
+
+def test_the_suggested_date_format_is_the_one_that_reads_most_cells(tmp_path: Path) -> None:
+    from features.importer.parse import suggest_date_format
+
+    cells = pd.Series(["13/01/2024", "25/02/2024", "03/04/2024", "2024-13-45"])
+    assert suggest_date_format(cells, ("iso",)) == ("%d/%m/%Y", 3)
+    assert suggest_date_format(pd.Series(["01/13/2024", "02/25/2024"]), ("iso",)) == ("%m/%d/%Y", 2)
+    assert suggest_date_format(pd.Series(["soon", "later"]), ("iso",)) is None
