@@ -151,8 +151,11 @@ class FieldReader:
                 f"{', '.join(v for v in read.false_values if v) or '(empty)'}; add it to true_values or "
                 f"false_values"
             )
-        elif kind in ("currency", "country"):
+        elif kind == "currency":
             values, bad = text.str.upper(), pd.Series(False, index=text.index)
+        elif kind == "country":  # codes upper-cased; names kept as written, so that [.values] can translate them
+            values = text.str.upper().where(text.str.len() == 2, text)
+            bad = pd.Series(False, index=text.index)
         elif kind == "kind":
             values = text.str.lower().str.replace(r"[\s-]+", "_", regex=True)
             bad = values.ne("") & ~values.isin(ADJUSTMENT_KINDS)

@@ -38,7 +38,7 @@ from features.importer.read import (
     missing_column,
     read_source,
 )
-from features.ledger.contract import DATE_FORMAT, TABLES
+from features.ledger.contract import DATE_FORMAT, ISO_3166, TABLES
 from features.ledger.extras import MANIFEST, PREFIX, ExtraFeature, write_manifest
 
 __all__ = ["ImportReport", "SourceCount", "import_exports", "load_mapping"]
@@ -141,6 +141,7 @@ def import_exports(mapping_path: Path, sources: list[Path], out_dir: Path) -> Im
                 f"customers: {len(missing)} customer ID(s) of the invoices are not in the customer file "
                 f"(e.g. {min(missing)!r}); the validator will reject their invoices."
             )
+    _note_countries(tables["customers"], specs, notes)
     if specs["payments"].derived:
         tables["payments"] = derive_payments(invoices, paid, specs["payments"], notes)
     elif "open_amount" in invoices:
@@ -164,6 +165,28 @@ def import_exports(mapping_path: Path, sources: list[Path], out_dir: Path) -> Im
     written = _write(tables, Path(out_dir), notes)
     _write_manifest(mapping, Path(out_dir), notes)
     return ImportReport(Path(out_dir), written, counts, notes)
+
+
+def _note_countries(customers: pd.DataFrame, specs: dict, notes: list[str]) -> None:
+    """Country cells that are not ISO 3166-1 alpha-2 codes (the validator warns on each customer): say how to
+    translate them in the mapping, with a line to paste."""
+    if "country" not in customers:
+        return
+    country = customers["country"].astype("str").fillna("")
+    unknown = country[~country.isin(ISO_3166) & country.ne("") & country.ne("nan")]
+    if unknown.empty:
+        return
+    derived = specs["customers"].derived
+    section, field = ("invoices", "customer_country") if derived else ("customers", "country")
+    names = unknown.value_counts().index.tolist()
+    shown = ", ".join(f'"{name}" = "??"' for name in names[:8])
+    notes.append(
+        f"customers: {len(unknown)} customer(s) have a country that is not an ISO 3166-1 alpha-2 code "
+        f"({len(names)} distinct value(s), e.g. {', '.join(repr(n) for n in names[:3])}); payrisk validate will warn "
+        f"on each. Translate them under [{section}.values]: {field} = {{ {shown}{', ...' if len(names) > 8 else ''} "
+        f"}} (two-letter codes such as US, DE, GB), or, if the column holds regions rather than countries, map it "
+        f"to {'customer_segment' if derived else 'segment'} instead."
+    )
 
 
 def _write_manifest(mapping: Mapping, out_dir: Path, notes: list[str]) -> None:

@@ -383,7 +383,9 @@ def _customers(check: _Checker, kept, ctx: dict) -> None:
     check.flag(
         ~country.isin(ISO_3166) & country.ne(""),
         "country",
-        "unknown country code; expected ISO 3166-1 alpha-2 such as US, DE, GB",
+        "unknown country code; expected ISO 3166-1 alpha-2 such as US, DE, GB (an imported ledger: translate the "
+        "export's values under [customers.values] country = { ... } of the mapping, or under [invoices.values] "
+        "customer_country without a customer file; regions belong in segment; see docs/mapping.md)",
         rule="country",
         severity="warning",
     )

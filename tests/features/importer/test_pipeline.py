@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from features.errors import MappingError
 from features.importer.parse import SourceDataError, parse_amounts, parse_dates, parse_flags, parse_ids
 from features.importer.pipeline import import_exports
+from features.ledger.validate import validate_dir
 from payrisk.commands.import_ import import_ledger
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -517,3 +518,35 @@ def test_the_suggested_date_format_is_the_one_that_reads_most_cells(tmp_path: Pa
     assert suggest_date_format(cells, ("iso",)) == ("%d/%m/%Y", 3)
     assert suggest_date_format(pd.Series(["01/13/2024", "02/25/2024"]), ("iso",)) == ("%m/%d/%Y", 2)
     assert suggest_date_format(pd.Series(["soon", "later"]), ("iso",)) is None
+
+
+def test_country_names_are_reported_with_the_translation_table_to_write(tmp_path: Path) -> None:
+    """Issue 10: a non-ISO country column was accepted without a word, then validate warned 100 times with no hint.
+    The import report says what to do (a [.values] table, pasted from the note), and that table works."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "inv.csv").write_text(
+        "id,cust,country,date,amt\nA1,C1,Germany,2024-01-05,100\nA2,C2,United States,2024-01-06,50\n"
+        "A3,C3,DE,2024-01-07,70\n"
+    )
+    text = """
+[invoices]
+file = "inv.csv"
+columns = { invoice_id = "id", customer_id = "cust", customer_country = "country", invoice_date = "date", \
+amount = "amt", clearing_date = "date" }
+defaults = { currency = "USD", payment_terms_days = 30 }
+"""
+    (tmp_path / "m.toml").write_text(text)
+    report = import_exports(tmp_path / "m.toml", [source], tmp_path / "out")
+    (note,) = [n for n in report.notes if "ISO 3166" in n]
+    assert "2 customer(s) have a country that is not an ISO 3166-1 alpha-2 code" in note
+    # the line to paste names the values as the export writes them (the translation matches them exactly)
+    assert '[invoices.values]: customer_country = { "Germany" = "??", "United States" = "??" }' in note
+    warning = next(p for p in validate_dir(tmp_path / "out").problems if p.rule == "country")
+    assert "[customers.values] country" in warning.message and "[invoices.values]" in warning.message
+    translated = '[invoices.values]\ncustomer_country = { "Germany" = "DE", "United States" = "US" }\n'
+    (tmp_path / "m.toml").write_text(text + translated)
+    report = import_exports(tmp_path / "m.toml", [source], tmp_path / "out2")
+    assert not [n for n in report.notes if "ISO 3166" in n]
+    assert sorted(_read(tmp_path / "out2", "customers")["country"]) == ["DE", "DE", "US"]
+    assert not [p for p in validate_dir(tmp_path / "out2").problems if p.rule == "country"]

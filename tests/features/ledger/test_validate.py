@@ -480,9 +480,13 @@ def test_a_rejected_payment_takes_its_invoice_family_with_it(tmp_path):
     assert "I3" not in set(report.tables["invoices"]["invoice_id"])
     for name in ("payments", "adjustments", "disputes"):
         assert "I3" not in set(report.tables[name]["invoice_id"]), name
-    assert report.rejected["invoices"]["reason"].iat[0].startswith(
-        "invoice_id: this invoice is rejected with its invoice's family, since payments.csv row 4 was rejected "
-        "(payment_date: payment is dated before its invoice date)"
+    assert (
+        report.rejected["invoices"]["reason"]
+        .iat[0]
+        .startswith(
+            "invoice_id: this invoice is rejected with its invoice's family, since payments.csv row 4 was rejected "
+            "(payment_date: payment is dated before its invoice date)"
+        )
     )
     accounting = report.row_accounting().set_index("table")
     assert tuple(accounting.loc["invoices"]) == (4, 3, 1, 1)
