@@ -34,6 +34,7 @@ class FieldReader:
         self.frame, self.spec, self.mapping, self.problems = frame, spec, mapping, problems
         self.kinds = fields_of(spec.name)
         self.reported = pd.Series(False, index=frame.index)  # rows with a problem already (no follow-up errors)
+        self.defaulted: dict[str, int] = {}  # field -> cells filled with its [defaults] value
 
     def has(self, field: str) -> bool:
         """Whether the mapping gives this field a source column or a default."""
@@ -100,8 +101,25 @@ class FieldReader:
             )
             text = found.fillna("").astype("str")
         if field in self.spec.defaults:
-            text = text.where(text.ne(""), self.spec.defaults[field])
+            empty = text.eq("")
+            self.defaulted[field] = int(empty.sum())
+            text = text.where(~empty, self.spec.defaults[field])
         return text.astype("str")
+
+    def note_defaults(self, notes: list[str]) -> None:
+        """One note per [defaults] value used: how many cells it filled, and why (no column, or empty cells)."""
+        name = self.spec.name
+        for field, cells in self.defaulted.items():
+            if not cells:
+                continue
+            value = self.spec.defaults[field]
+            column = self.spec.columns.get(field)
+            where = (
+                f"the {cells:,} row(s) whose {column!r} cell is empty"
+                if column is not None
+                else f"all {cells:,} row(s) (no column mapped for it)"
+            )
+            notes.append(f"{name}: {field} = {value!r} (from [{name}.defaults]) used for {where}.")
 
     def _typed_source(self, field: str, check: str) -> bool:
         """True when the source column is already typed (Parquet numbers or datetimes), not text."""

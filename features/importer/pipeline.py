@@ -126,8 +126,13 @@ def import_exports(mapping_path: Path, sources: list[Path], out_dir: Path) -> Im
         tables["customers"] = pd.concat([tables["customers"], features.loc[tables["customers"].index]], axis=1)
     tables["invoices"] = invoices
     _raise_if(problems, mapping)
-    needs_as_of = ("disputes" in specs and specs["disputes"].derived) or "written_off" in invoices
-    as_of = export_date(invoices, mapping.export_date, notes) if needs_as_of else pd.NaT
+    uses = []
+    if "disputes" in specs and specs["disputes"].derived:
+        uses.append("derived dispute dates are never later than it")
+    if "written_off" in invoices:
+        uses.append("write-offs dated on the export date use it")
+    # always reported when inferred (every assumption is): nothing else in this import depends on it otherwise
+    as_of = export_date(invoices, mapping.export_date, notes, "; ".join(uses) or "nothing in this import depends on it")
     paid, written = settlement(invoices, memos)
     if specs["customers"].derived:
         tables["customers"] = derive_customers(invoices, specs["customers"], notes)
@@ -159,6 +164,8 @@ def import_exports(mapping_path: Path, sources: list[Path], out_dir: Path) -> Im
             parts.append(derive_write_offs(invoices, written, specs["adjustments"], as_of, notes, problems, flag))
         tables["adjustments"] = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
     _raise_if(problems, mapping)
+    for reader in readers.values():
+        reader.note_defaults(notes)
     for name, table in TABLES.items():
         if name in tables and table.key and name not in ("invoices", "customers"):
             tables[name] = make_unique(tables[name], table.key, name, specs[name].id_prefix, notes)

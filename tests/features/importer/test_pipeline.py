@@ -550,3 +550,36 @@ defaults = { currency = "USD", payment_terms_days = 30 }
     assert not [n for n in report.notes if "ISO 3166" in n]
     assert sorted(_read(tmp_path / "out2", "customers")["country"]) == ["DE", "DE", "US"]
     assert not [p for p in validate_dir(tmp_path / "out2").problems if p.rule == "country"]
+
+
+def test_the_report_lists_the_defaults_used_and_the_inferred_export_date(tmp_path: Path) -> None:
+    """Issue 10: the docs say the report lists every assumption, but the currency default and the export date
+    inferred from the rows (when no derived table needs it) were not in it."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "inv.csv").write_text("id,cust,date,terms,amt\nA1,C1,2024-01-05,45,100\nA2,C1,2024-01-09,,50\n")
+    (source / "pay.csv").write_text("inv,date,amt\nA1,2024-02-20,100\n")
+    (tmp_path / "m.toml").write_text(
+        """
+[invoices]
+file = "inv.csv"
+columns = { invoice_id = "id", customer_id = "cust", invoice_date = "date", payment_terms_days = "terms", amount = "amt" }
+defaults = { currency = "USD", payment_terms_days = 30 }
+[payments]
+file = "pay.csv"
+columns = { invoice_id = "inv", payment_date = "date", amount = "amt" }
+"""
+    )
+    notes = import_exports(tmp_path / "m.toml", [source], tmp_path / "out").notes
+    assert (
+        "invoices: currency = 'USD' (from [invoices.defaults]) used for all 2 row(s) (no column mapped for it)."
+        in notes
+    )
+    assert (
+        "invoices: payment_terms_days = '30' (from [invoices.defaults]) used for the 1 row(s) whose 'terms' cell "
+        "is empty." in notes
+    )
+    assert (
+        "export date taken as 2024-01-09, the latest date in the invoice rows (set [files] export_date to "
+        "override); nothing in this import depends on it." in notes
+    )
