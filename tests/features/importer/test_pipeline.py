@@ -563,7 +563,8 @@ def test_the_report_lists_the_defaults_used_and_the_inferred_export_date(tmp_pat
         """
 [invoices]
 file = "inv.csv"
-columns = { invoice_id = "id", customer_id = "cust", invoice_date = "date", payment_terms_days = "terms", amount = "amt" }
+columns = { invoice_id = "id", customer_id = "cust", invoice_date = "date", payment_terms_days = "terms", \
+amount = "amt" }
 defaults = { currency = "USD", payment_terms_days = 30 }
 [payments]
 file = "pay.csv"
