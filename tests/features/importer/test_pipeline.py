@@ -584,3 +584,34 @@ columns = { invoice_id = "inv", payment_date = "date", amount = "amt" }
         "export date taken as 2024-01-09, the latest date in the invoice rows (set [files] export_date to "
         "override); nothing in this import depends on it." in notes
     )
+
+
+def test_the_invoice_date_can_be_derived_from_the_due_date_and_terms(tmp_path: Path) -> None:
+    """Issue 10: a mapping could derive a due date from an invoice date and terms, but not the reverse."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "inv.csv").write_text("id,cust,due,terms,amt\nA1,C1,2024-02-04,30,100\nA2,C1,2024-03-01,,50\n")
+    mapping = """
+[invoices]
+file = "inv.csv"
+columns = { invoice_id = "id", customer_id = "cust", due_date = "due", payment_terms_days = "terms", amount = "amt" }
+defaults = { currency = "USD", payment_terms_days = 45 }
+[payments]
+file = "inv.csv"
+columns = { invoice_id = "id", payment_date = "due", amount = "amt" }
+"""
+    (tmp_path / "m.toml").write_text(mapping)
+    report = import_exports(tmp_path / "m.toml", [source], tmp_path / "out")
+    invoices = _read(tmp_path / "out", "invoices")
+    assert invoices[["invoice_id", "invoice_date", "due_date"]].values.tolist() == [
+        ["A1", "2024-01-05", "2024-02-04"],
+        ["A2", "2024-01-16", "2024-03-01"],  # the default 45 days where the terms cell is empty
+    ]
+    assert any(n.startswith("invoices: 2 invoice date(s) derived as due_date - payment terms") for n in report.notes)
+    assert not validate_dir(tmp_path / "out").errors
+    # without terms the mapping says both ways out
+    (tmp_path / "m.toml").write_text(
+        mapping.replace(', payment_terms_days = "terms"', "").replace(", payment_terms_days = 45", "")
+    )
+    with pytest.raises(MappingError, match=r"required column 'invoice_date'.*derive it from the due date"):
+        import_exports(tmp_path / "m.toml", [source], tmp_path / "out2")
