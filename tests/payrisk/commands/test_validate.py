@@ -49,9 +49,7 @@ def rows_table(output: str) -> dict[str, tuple[int, int, int, int]]:
     """The rows in / kept / quarantined / of which with their invoice's family table as printed."""
     found = {}
     for line in output.splitlines():
-        match = re.match(
-            r"\W*(" + "|".join(TABLE_NAMES) + r")\W+([\d,]+)\W+([\d,]+)\W+([\d,]+)\W+([\d,]+)\W*$", line
-        )
+        match = re.match(r"\W*(" + "|".join(TABLE_NAMES) + r")\W+([\d,]+)\W+([\d,]+)\W+([\d,]+)\W+([\d,]+)\W*$", line)
         if match:
             found[match[1]] = tuple(int(n.replace(",", "")) for n in match.groups()[1:])
     return found
