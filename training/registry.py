@@ -155,6 +155,17 @@ def champion_version(model_name: str) -> str | None:
         return None
 
 
+def latest_version(model_name: str) -> str | None:
+    """The newest registered version of the model (None when none is)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        versions = client().search_model_versions(f"name = '{model_name}'")
+    except MlflowException:
+        return None
+    return str(max(int(v.version) for v in versions)) if versions else None
+
+
 def set_champion(model_name: str, version: str, reason: str, decision: dict | None = None) -> None:
     c = client()
     c.set_registered_model_alias(model_name, CHAMPION, version)

@@ -155,11 +155,23 @@ def score(
     scores = bundle.score(data, as_of.resolve(data.known_until), with_reasons=reasons)
     _write(scores, out)
     which = "the champion" if model is None else f"--model {model}"
+    name = get_settings().registered_model_name
     console.print(
-        f"scored {len(scores):,} open invoices with {get_settings().registered_model_name} version "
-        f"{bundle.version} ({which}) in {time.perf_counter() - started:.1f} s -> {out}",
+        f"scored {len(scores):,} open invoices with {name} version {bundle.version} ({which}) in "
+        f"{time.perf_counter() - started:.1f} s -> {out}",
         highlight=False,
     )
+    if model is None:
+        from training import registry
+
+        newest = registry.latest_version(name)
+        if newest is not None and bundle.version is not None and newest != bundle.version:
+            console.print(
+                f"[yellow]version {newest} is newer and not the champion[/yellow]: `payrisk promote --candidate "
+                f"{newest}` makes it the champion if it beats version {bundle.version}; `--model {newest}` scores "
+                f"with it",
+                highlight=False,
+            )
     top = scores.nsmallest(10, "priority_rank")[
         [
             "priority_rank",

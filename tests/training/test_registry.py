@@ -162,6 +162,7 @@ def test_train_says_which_version_is_champion_and_what_score_uses(registered, tr
     scored = runner.invoke(app, [*args, "--out", str(tmp_path / "s.csv")], env={"COLUMNS": "200"})
     assert scored.exit_code == 0, scored.output
     assert f"with {MODEL_NAME} version {registered.champion_after_second} (the champion)" in scored.output
+    assert "version 2 is newer and not the champion: `payrisk promote --candidate 2`" in scored.output
     chosen = runner.invoke(app, [*args, "--out", str(tmp_path / "t.csv"), "--model", "2"], env={"COLUMNS": "200"})
     assert chosen.exit_code == 0, chosen.output
     assert f"with {MODEL_NAME} version 2 (--model 2)" in chosen.output

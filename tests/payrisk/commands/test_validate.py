@@ -135,6 +135,7 @@ def test_quarantine_of_a_valid_ledger(tmp_path):
     quarantine = tmp_path / "quarantine"
     result = run(write_tables(tiny_tables(), tmp_path / "ledger"), "--quarantine", quarantine)
     assert result.exit_code == 0, result.output
+    assert len(rows_table(result.output)) == len(TABLE_NAMES)
     assert all(
         kept == rows_in and quarantined == family == 0
         for rows_in, kept, quarantined, family in rows_table(result.output).values()

@@ -101,7 +101,11 @@ def test_a_new_champion_is_served_without_restart(tmp_path, tracking_uri, bundle
         monkeypatch.setattr(registry, "client", unreachable)
         checked = ready["checked_at"]
         ready = wait_for(
-            lambda: (r := client.get("/readyz", headers=auth).json()["model"])["checked_at"] != checked and r["last_error"] and r
+            lambda: (
+                (r := client.get("/readyz", headers=auth).json()["model"])["checked_at"] != checked
+                and r["last_error"]
+                and r
+            )
         )
         assert "registry down" in ready["last_error"] and ready["loaded"] and ready["version"] == second
         assert score() == second  # the last good model stays in service
