@@ -129,8 +129,8 @@ def import_exports(mapping_path: Path, sources: list[Path], out_dir: Path) -> Im
     uses = []
     if "disputes" in specs and specs["disputes"].derived:
         uses.append("derived dispute dates are never later than it")
-    if "written_off" in invoices:
-        uses.append("write-offs dated on the export date use it")
+    if "written_off" in invoices and specs["adjustments"].options.get("write_off_date") == "export_date":
+        uses.append("write-offs are dated on it")
     # always reported when inferred (every assumption is): nothing else in this import depends on it otherwise
     as_of = export_date(invoices, mapping.export_date, notes, "; ".join(uses) or "nothing in this import depends on it")
     paid, written = settlement(invoices, memos)
