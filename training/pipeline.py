@@ -40,6 +40,8 @@ class TrainOutcome:
     table: pd.DataFrame
     note: str = ""
     """Why the model was or was not made champion, in words a user can act on."""
+    champion_version: str | None = None
+    """The registry's champion after this training (what `payrisk score` and the service use by default)."""
 
 
 def holdout_cutoff(ledger: Ledger, as_of: pd.Timestamp) -> pd.Timestamp:
@@ -79,11 +81,12 @@ def train_and_register(
     tracking_uri: str,
     holdout: bool = True,
     progress=print,
+    artifact_root: Path | None = None,
 ) -> TrainOutcome:
     from training.plots import write_plots
 
     known = ledger.as_of(as_of)
-    registry.configure(tracking_uri)
+    registry.configure(tracking_uri, artifact_root)
     result, table, metrics = None, pd.DataFrame(), {}
     spec = ""
     if holdout:
@@ -134,7 +137,7 @@ def train_and_register(
                 f"registered, NOT promoted: {why}. No champion is served. To serve it anyway: "
                 f'payrisk promote --candidate {version} --force --reason "..."'
             )
-    return TrainOutcome(run_id, version, is_champion, result, table, note)
+    return TrainOutcome(run_id, version, is_champion, result, table, note, registry.champion_version(model_name))
 
 
 def _holdout_metrics(metrics: dict[str, float]) -> dict[str, float | None]:

@@ -49,11 +49,47 @@ class PaymentRiskPyfunc:
         return PaymentRiskModel()
 
 
-def configure(tracking_uri: str) -> None:
+ARTIFACTS_DIR = "mlartifacts"
+DATABASE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
+"""Tracking URIs of a database store: MLflow's default artifact root for them is ./mlruns of whatever directory the
+command runs from, so payrisk gives its experiments an explicit artifact location (see `artifact_root_for`)."""
+_artifact_root: Path | None = None
+
+
+def artifact_root_for(tracking_uri: str, data_dir: Path | None = None) -> Path | None:
+    """Where the run and model artifacts go for a database tracking store: `data_dir`/mlartifacts, or (no data dir
+    given) beside a SQLite file; None for a tracking server or a file store, which decide themselves."""
+    scheme = tracking_uri.split(":", 1)[0].split("+", 1)[0].lower()
+    if scheme not in DATABASE_SCHEMES:
+        return None
+    if data_dir is not None:
+        return Path(data_dir).resolve() / ARTIFACTS_DIR
+    if scheme == "sqlite" and tracking_uri.startswith("sqlite:///") and len(tracking_uri) > len("sqlite:///"):
+        return Path(tracking_uri[len("sqlite:///") :]).resolve().parent / ARTIFACTS_DIR
+    return None
+
+
+def configure(tracking_uri: str, artifact_root: Path | None = None) -> None:
+    """Point MLflow at the tracking store and registry; experiments created from now on keep their artifacts under
+    `artifact_root` (default: `artifact_root_for(tracking_uri)`)."""
     import mlflow
 
+    global _artifact_root
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
+    _artifact_root = Path(artifact_root) if artifact_root is not None else artifact_root_for(tracking_uri)
+
+
+def use_experiment(name: str) -> None:
+    """`mlflow.set_experiment`, creating the experiment with its artifact location under the configured root (an
+    experiment that exists keeps the location it was created with: MLflow cannot move it)."""
+    import mlflow
+
+    if _artifact_root is not None and mlflow.get_experiment_by_name(name) is None:
+        location = _artifact_root / name
+        location.mkdir(parents=True, exist_ok=True)
+        mlflow.create_experiment(name, artifact_location=location.as_uri())
+    mlflow.set_experiment(name)
 
 
 def log_bundle(
@@ -70,7 +106,7 @@ def log_bundle(
     import mlflow
     from mlflow.models import infer_signature
 
-    mlflow.set_experiment(experiment)
+    use_experiment(experiment)
     with mlflow.start_run(run_name=f"train-{bundle.meta['trained_as_of']}") as run:
         mlflow.log_params({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in params.items()})
         mlflow.set_tags(tags)
@@ -117,6 +153,17 @@ def champion_version(model_name: str) -> str | None:
         return str(client().get_model_version_by_alias(model_name, CHAMPION).version)
     except MlflowException:
         return None
+
+
+def latest_version(model_name: str) -> str | None:
+    """The newest registered version of the model (None when none is)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        versions = client().search_model_versions(f"name = '{model_name}'")
+    except MlflowException:
+        return None
+    return str(max(int(v.version) for v in versions)) if versions else None
 
 
 def set_champion(model_name: str, version: str, reason: str, decision: dict | None = None) -> None:

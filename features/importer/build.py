@@ -27,19 +27,28 @@ def build_invoices(reader: FieldReader, tally: Tally, notes: list[str]) -> tuple
         if field in INVOICE_COLUMNS or reader.has(field):
             out[field] = reader.get(field)
     if "payment_terms_days" in out:
+        spec = reader.spec
+        source = " else ".join(
+            ([f"the column {spec.columns['payment_terms_days']!r}"] if "payment_terms_days" in spec.columns else [])
+            + (
+                [f"the default {spec.defaults['payment_terms_days']} days"]
+                if "payment_terms_days" in spec.defaults
+                else []
+            )
+        )
+        # an export with due dates but no issue dates: invoice date = due date - terms (then the reverse, below)
+        back = out["invoice_date"].isna() & out["due_date"].notna() & out["payment_terms_days"].notna()
+        if back.any():
+            days = pd.to_timedelta(out.loc[back, "payment_terms_days"].astype("int64"), unit="D")
+            out.loc[back, "invoice_date"] = out.loc[back, "due_date"] - days
+            notes.append(
+                f"invoices: {int(back.sum())} invoice date(s) derived as due_date - payment terms "
+                f"(from {source}) because the export gave none."
+            )
         derive = out["due_date"].isna() & out["invoice_date"].notna() & out["payment_terms_days"].notna()
         if derive.any():
             days = pd.to_timedelta(out.loc[derive, "payment_terms_days"].astype("int64"), unit="D")
             out.loc[derive, "due_date"] = out.loc[derive, "invoice_date"] + days
-            spec = reader.spec
-            source = " else ".join(
-                ([f"the column {spec.columns['payment_terms_days']!r}"] if "payment_terms_days" in spec.columns else [])
-                + (
-                    [f"the default {spec.defaults['payment_terms_days']} days"]
-                    if "payment_terms_days" in spec.defaults
-                    else []
-                )
-            )
             notes.append(
                 f"invoices: {int(derive.sum())} due date(s) derived as invoice_date + payment terms "
                 f"(from {source}) because the export gave none."

@@ -35,16 +35,19 @@ def _dates(invoices: pd.DataFrame, field: str) -> pd.Series:
     return invoices[field] if field in invoices else pd.Series(pd.NaT, index=invoices.index, dtype=DATE_DTYPE)
 
 
-def export_date(invoices: pd.DataFrame, given: object, notes: list[str]) -> pd.Timestamp:
-    """The day the export was taken: [files] export_date, else the latest date found in the invoice rows."""
+def export_date(invoices: pd.DataFrame, given: object, notes: list[str], used_for: str = "") -> pd.Timestamp:
+    """The day the export was taken: [files] export_date, else the latest date found in the invoice rows (noted,
+    with what it is `used_for`, e.g. "derived dispute dates are never later than it")."""
     if given is not None:
         return pd.Timestamp(given)
     columns = [c for c in ("invoice_date", "clearing_date", "dispute_date", "write_off_date") if c in invoices]
     latest = invoices[columns].max().max() if len(invoices) else pd.NaT
-    latest = pd.Timestamp.today().normalize() if pd.isna(latest) else pd.Timestamp(latest)
+    today = pd.isna(latest)
+    latest = pd.Timestamp.today().normalize() if today else pd.Timestamp(latest)
+    source = "today (the invoice rows have no date)" if today else "the latest date in the invoice rows"
     notes.append(
-        f"export date taken as {latest.date()}, the latest date in the invoice rows (set [files] "
-        f"export_date to override); derived dispute dates are never later than it."
+        f"export date taken as {latest.date()}, {source} (set [files] export_date to override)"
+        + (f"; {used_for}." if used_for else ".")
     )
     return latest
 
@@ -68,9 +71,12 @@ def derive_customers(invoices: pd.DataFrame, spec: TableSpec, notes: list[str]) 
         else:
             customers[column] = customers[column].where(customers[column].notna(), value)
     carried = f" with {', '.join(present.values())} from the customer's latest invoice" if present else ""
+    defaulted = "; ".join(
+        f"{column} = {value!r} (from [customers.defaults])" for column, value in spec.defaults.items()
+    )
     notes.append(
         f"customers: no customer file; {len(customers)} customer(s) derived from the distinct customer IDs "
-        f"of the invoices{carried}."
+        f"of the invoices{carried}" + (f"; where the invoices give none: {defaulted}." if defaulted else ".")
     )
     return customers
 

@@ -9,6 +9,7 @@ import pandas as pd
 from features.errors import Problem
 from features.importer.mapping import FeatureSpec, Mapping, TableSpec, fields_of
 from features.importer.parse import (
+    MoreCells,
     as_text,
     parse_amounts,
     parse_dates,
@@ -16,6 +17,7 @@ from features.importer.parse import (
     parse_ids,
     parse_whole_numbers,
     problems_for,
+    suggest_date_format,
 )
 from features.importer.read import FILE, ROW, missing_column
 from features.ledger.contract import ADJUSTMENT_KINDS
@@ -32,6 +34,7 @@ class FieldReader:
         self.frame, self.spec, self.mapping, self.problems = frame, spec, mapping, problems
         self.kinds = fields_of(spec.name)
         self.reported = pd.Series(False, index=frame.index)  # rows with a problem already (no follow-up errors)
+        self.defaulted: dict[str, int] = {}  # field -> cells filled with its [defaults] value
 
     def has(self, field: str) -> bool:
         """Whether the mapping gives this field a source column or a default."""
@@ -67,15 +70,16 @@ class FieldReader:
             )
         )
         more = int(mask.sum()) - MAX_LISTED
-        if more > 0:
+        if more > 0:  # the same message, so that the error groups it with the cells listed
             self.problems.append(
-                Problem(
+                MoreCells(
                     str(self.frame.loc[mask, FILE].iat[-1]),
                     None,
                     column,
                     None,
-                    f"[{self.spec.name}] {field}: {more} more row(s) like the above",
+                    f"[{self.spec.name}] {field}: {message}",
                     rule,
+                    cells=more,
                 )
             )
 
@@ -97,8 +101,25 @@ class FieldReader:
             )
             text = found.fillna("").astype("str")
         if field in self.spec.defaults:
-            text = text.where(text.ne(""), self.spec.defaults[field])
+            empty = text.eq("")
+            self.defaulted[field] = int(empty.sum())
+            text = text.where(~empty, self.spec.defaults[field])
         return text.astype("str")
+
+    def note_defaults(self, notes: list[str]) -> None:
+        """One note per [defaults] value used: how many cells it filled, and why (no column, or empty cells)."""
+        name = self.spec.name
+        for field, cells in self.defaulted.items():
+            if not cells:
+                continue
+            value = self.spec.defaults[field]
+            column = self.spec.columns.get(field)
+            where = (
+                f"the {cells:,} row(s) whose {column!r} cell is empty"
+                if column is not None
+                else f"all {cells:,} row(s) (no column mapped for it)"
+            )
+            notes.append(f"{name}: {field} = {value!r} (from [{name}.defaults]) used for {where}.")
 
     def _typed_source(self, field: str, check: str) -> bool:
         """True when the source column is already typed (Parquet numbers or datetimes), not text."""
@@ -127,6 +148,8 @@ class FieldReader:
             formats = ("iso",) if self._typed_source(field, "date") else read.date_formats
             values, bad = parse_dates(text, formats)
             message = f"not a date in any of the formats tried: {', '.join(formats)}"
+            if bad.any():
+                message += self._date_hint(text[bad], formats)
         elif kind == "amount":
             decimal, thousands = (".", "") if self._typed_source(field, "number") else (read.decimal, read.thousands)
             values, bad = parse_amounts(text, decimal, thousands)
@@ -146,8 +169,11 @@ class FieldReader:
                 f"{', '.join(v for v in read.false_values if v) or '(empty)'}; add it to true_values or "
                 f"false_values"
             )
-        elif kind in ("currency", "country"):
+        elif kind == "currency":
             values, bad = text.str.upper(), pd.Series(False, index=text.index)
+        elif kind == "country":  # codes upper-cased; names kept as written, so that [.values] can translate them
+            values = text.str.upper().where(text.str.len() == 2, text)
+            bad = pd.Series(False, index=text.index)
         elif kind == "kind":
             values = text.str.lower().str.replace(r"[\s-]+", "_", regex=True)
             bad = values.ne("") & ~values.isin(ADJUSTMENT_KINDS)
@@ -160,6 +186,16 @@ class FieldReader:
         if bad.any():
             self.report(bad, field, message, f"parse_{kind}")
         return values
+
+    def _date_hint(self, bad: pd.Series, formats: tuple[str, ...]) -> str:
+        """What to write in the mapping: the date format that reads most of the failing cells, if one does."""
+        found = suggest_date_format(bad, formats)
+        section = "[files] (or [" + self.spec.name + "])"
+        if found is None:
+            return f"; no common date format reads them: list theirs in date_formats under {section}"
+        fmt, fits = found
+        share = "all" if fits == len(bad) else f"{fits:,} of the {len(bad):,}"
+        return f'; "{fmt}" reads {share} of these cells: add it to date_formats under {section}'
 
     def require(self, field: str, values: pd.Series) -> None:
         """Report rows where a required field is empty."""

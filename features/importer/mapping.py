@@ -53,7 +53,7 @@ ID_PREFIXES = {"payments": "PAY-", "adjustments": "ADJ-", "disputes": "DSP-", "p
 
 # Extra fields of an invoice row that are not invoice columns but feed derived tables.
 INVOICE_HELPERS = {
-    "payment_terms_days": "number",  # due date = invoice date + terms when there is no due date
+    "payment_terms_days": "number",  # due date = invoice date + terms when there is none (or the reverse)
     "customer_name": "text",
     "customer_country": "country",
     "customer_segment": "text",
@@ -377,11 +377,19 @@ def _check_plan(mapping: Mapping) -> None:
         for column in TABLES[name].required_columns:
             if spec.provides(column) or (column == TABLES[name].key and name in ID_PREFIXES):
                 continue
-            if name == "invoices" and column == "due_date" and invoices.provides("payment_terms_days"):
+            if (
+                name == "invoices"
+                and invoices.provides("payment_terms_days")
+                and (
+                    (column == "due_date" and invoices.provides("invoice_date"))
+                    or (column == "invoice_date" and invoices.provides("due_date"))
+                )
+            ):
                 continue
+            other = {"due_date": "the invoice date", "invoice_date": "the due date"}.get(column)
             hint = (
-                " (or map payment_terms_days, a column or a default, to derive it from the invoice date)"
-                if column == "due_date"
+                f" (or map payment_terms_days, a column or a default, to derive it from {other})"
+                if name == "invoices" and other
                 else ""
             )
             raise _fail(

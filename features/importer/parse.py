@@ -6,6 +6,8 @@ non-empty cells that did not parse, so that the caller can name every bad cell (
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -18,14 +20,92 @@ _TIME_ZONE = r"(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|[+-]\d{2}:?\d{2})
 _AMOUNT_SHAPE = r"^(?P<open>\()?(?P<lead>[-+])?(?P<num>[\d.,']+)(?P<trail>[-+])?(?P<close>\))?$"
 
 
+EXAMPLES_PER_COLUMN = 5
+"""Bad cells shown one by one per (file, column, problem) in a SourceDataError; the rest are counted."""
+
+DATE_CANDIDATES = (
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%Y/%m/%d",
+    "%Y.%m.%d",
+    "%Y%m%d",
+    "%d/%m/%y",
+    "%m/%d/%y",
+    "%d.%m.%y",
+    "%d-%b-%Y",
+    "%d %b %Y",
+    "%d-%b-%y",
+    "%b %d, %Y",
+    "%d %B %Y",
+    "%B %d, %Y",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M:%S",
+    "iso",
+    "excel",
+)
+"""Date formats tried on the cells that fit none of a mapping's date_formats, to suggest the one that fits most."""
+
+
+@dataclass(frozen=True)
+class MoreCells(Problem):
+    """The bad cells of one column beyond those listed one by one: `cells` of them, like the ones above."""
+
+    cells: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.file}, column {self.column}: {self.cells:,} more cell(s): {self.message}"
+
+
+def cell_count(problems: list[Problem]) -> int:
+    """How many cells the problems are about (a MoreCells stands for `cells` of them)."""
+    return sum(p.cells if isinstance(p, MoreCells) else 1 for p in problems)
+
+
 class SourceDataError(MappingError):
-    """Cells of the source files that do not fit the mapping; ``problems`` names each one."""
+    """Cells of the source files that do not fit the mapping; ``problems`` names each one (``cells`` counts them,
+    including those a MoreCells summary stands for). The message shows every failing column, with a few of its
+    cells and how many there are in all."""
 
     def __init__(self, message: str, problems: list[Problem]):
         self.problems = list(problems)
-        details = "\n".join(f"  {p}" for p in self.problems[:20])
-        more = f"\n  ... and {len(self.problems) - 20} more" if len(self.problems) > 20 else ""
-        super().__init__(f"{message}\n{details}{more}")
+        self.cells = cell_count(self.problems)
+        groups: dict[tuple, list[Problem]] = {}
+        for p in self.problems:
+            groups.setdefault((p.file, p.column, p.rule, p.message), []).append(p)
+        lines = []
+        for (file, column, _, head), group in groups.items():
+            cells = cell_count(group)
+            lines.append(f"  {file}, column {column}: {cells:,} cell(s): {head}")
+            shown = [p for p in group if not isinstance(p, MoreCells)][:EXAMPLES_PER_COLUMN]
+            lines += [f"    {p}" for p in shown]
+            if cells > len(shown):
+                lines.append(f"    ... and {cells - len(shown):,} more in this column")
+        super().__init__(f"{message}\n" + "\n".join(lines))
+
+
+def suggest_date_format(text: pd.Series, tried: tuple[str, ...]) -> tuple[str, int] | None:
+    """The date format (of DATE_CANDIDATES, not already tried) that reads the most of these cells, and how many it
+    reads; None when none reads any. Cells are tried as parse_dates tries them."""
+    sample = text[text.ne("")]
+    if sample.empty:
+        return None
+    distinct = pd.Series(sample.unique())
+    weight = sample.value_counts()
+    best: tuple[str, int] | None = None
+    for fmt in DATE_CANDIDATES:
+        if fmt in tried:
+            continue
+        _, bad = parse_dates(distinct, (fmt,))
+        fits = int(weight.reindex(distinct[~bad].to_numpy()).sum())
+        if fits and (best is None or fits > best[1]):
+            best = (fmt, fits)
+    return best
 
 
 def as_text(raw: pd.Series) -> pd.Series:

@@ -26,7 +26,7 @@ from features.importer.derive import (
 )
 from features.importer.fields import FieldReader
 from features.importer.mapping import INVOICE_HELPERS, Mapping, load_mapping
-from features.importer.parse import SourceDataError
+from features.importer.parse import SourceDataError, cell_count
 from features.importer.read import (
     FILE,
     ROW,
@@ -38,7 +38,7 @@ from features.importer.read import (
     missing_column,
     read_source,
 )
-from features.ledger.contract import DATE_FORMAT, TABLES
+from features.ledger.contract import DATE_FORMAT, ISO_3166, TABLES
 from features.ledger.extras import MANIFEST, PREFIX, ExtraFeature, write_manifest
 
 __all__ = ["ImportReport", "SourceCount", "import_exports", "load_mapping"]
@@ -126,8 +126,13 @@ def import_exports(mapping_path: Path, sources: list[Path], out_dir: Path) -> Im
         tables["customers"] = pd.concat([tables["customers"], features.loc[tables["customers"].index]], axis=1)
     tables["invoices"] = invoices
     _raise_if(problems, mapping)
-    needs_as_of = ("disputes" in specs and specs["disputes"].derived) or "written_off" in invoices
-    as_of = export_date(invoices, mapping.export_date, notes) if needs_as_of else pd.NaT
+    uses = []
+    if "disputes" in specs and specs["disputes"].derived:
+        uses.append("derived dispute dates are never later than it")
+    if "written_off" in invoices and specs["adjustments"].options.get("write_off_date") == "export_date":
+        uses.append("write-offs are dated on it")
+    # always reported when inferred (every assumption is): nothing else in this import depends on it otherwise
+    as_of = export_date(invoices, mapping.export_date, notes, "; ".join(uses) or "nothing in this import depends on it")
     paid, written = settlement(invoices, memos)
     if specs["customers"].derived:
         tables["customers"] = derive_customers(invoices, specs["customers"], notes)
@@ -141,6 +146,7 @@ def import_exports(mapping_path: Path, sources: list[Path], out_dir: Path) -> Im
                 f"customers: {len(missing)} customer ID(s) of the invoices are not in the customer file "
                 f"(e.g. {min(missing)!r}); the validator will reject their invoices."
             )
+    _note_countries(tables["customers"], specs, notes)
     if specs["payments"].derived:
         tables["payments"] = derive_payments(invoices, paid, specs["payments"], notes)
     elif "open_amount" in invoices:
@@ -158,12 +164,36 @@ def import_exports(mapping_path: Path, sources: list[Path], out_dir: Path) -> Im
             parts.append(derive_write_offs(invoices, written, specs["adjustments"], as_of, notes, problems, flag))
         tables["adjustments"] = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
     _raise_if(problems, mapping)
+    for reader in readers.values():
+        reader.note_defaults(notes)
     for name, table in TABLES.items():
         if name in tables and table.key and name not in ("invoices", "customers"):
             tables[name] = make_unique(tables[name], table.key, name, specs[name].id_prefix, notes)
     written = _write(tables, Path(out_dir), notes)
     _write_manifest(mapping, Path(out_dir), notes)
     return ImportReport(Path(out_dir), written, counts, notes)
+
+
+def _note_countries(customers: pd.DataFrame, specs: dict, notes: list[str]) -> None:
+    """Country cells that are not ISO 3166-1 alpha-2 codes (the validator warns on each customer): say how to
+    translate them in the mapping, with a line to paste."""
+    if "country" not in customers:
+        return
+    country = customers["country"].astype("str").fillna("")
+    unknown = country[~country.isin(ISO_3166) & country.ne("") & country.ne("nan")]
+    if unknown.empty:
+        return
+    derived = specs["customers"].derived
+    section, field = ("invoices", "customer_country") if derived else ("customers", "country")
+    names = unknown.value_counts().index.tolist()
+    shown = ", ".join(f'"{name}" = "??"' for name in names[:8])
+    notes.append(
+        f"customers: {len(unknown)} customer(s) have a country that is not an ISO 3166-1 alpha-2 code "
+        f"({len(names)} distinct value(s), e.g. {', '.join(repr(n) for n in names[:3])}); payrisk validate will warn "
+        f"on each. Translate them under [{section}.values]: {field} = {{ {shown}{', ...' if len(names) > 8 else ''} "
+        f"}} (two-letter codes such as US, DE, GB), or, if the column holds regions rather than countries, map it "
+        f"to {'customer_segment' if derived else 'segment'} instead."
+    )
 
 
 def _write_manifest(mapping: Mapping, out_dir: Path, notes: list[str]) -> None:
@@ -191,8 +221,11 @@ def _write_manifest(mapping: Mapping, out_dir: Path, notes: list[str]) -> None:
 
 def _raise_if(problems: list[Problem], mapping: Mapping) -> None:
     if problems:
+        columns = len({(p.file, p.column) for p in problems})
         raise SourceDataError(
-            f"{mapping.path.name}: {len(problems)} cell(s) in the source files do not fit the mapping", problems
+            f"{mapping.path.name}: {cell_count(problems):,} cell(s) in {columns} column(s) of the source files do "
+            f"not fit the mapping",
+            problems,
         )
 
 

@@ -19,6 +19,7 @@ from features.errors import Problem, Severity
 from features.ledger.contract import (
     ADJUSTMENT_KINDS,
     AMOUNT_TOLERANCE,
+    INVOICE_CHILDREN,
     ISO_3166,
     ISO_4217,
     LOAD_ORDER,
@@ -43,6 +44,13 @@ CHECK_ORDER = LOAD_ORDER
 credit memos before the payments whose over-payment they count towards (the contract's `checked_after`), so that
 both use only rows that are kept."""
 
+FAMILY_RULE = "family_quarantined"
+"""The rule of a row rejected only because a payment or adjustment of its invoice was: an invoice kept without its
+rejected payment would read as never paid, and look like a default to the labels; the whole family (the invoice,
+its payments, adjustments, disputes, promises) goes, and the report counts these rows apart."""
+SETTLEMENT_TABLES = ("payments", "adjustments")
+"""The invoice's children whose rejection takes the whole family: they settle the invoice (the labels read them)."""
+
 REASON_COLUMN = "reason"
 """The column of a rejected row that says why; a data column of the same name (disputes.reason) is kept as
 `reason_original`."""
@@ -56,6 +64,9 @@ class ValidationReport:
     rejected: dict[str, pd.DataFrame] = field(default_factory=dict)  # raw rows with a `reason` column
     file_names: dict[str, str] = field(default_factory=dict)  # table -> the file it was read from
     extras: tuple[ExtraFeature, ...] = ()  # the extra feature columns declared in features.json
+    family: list[Problem] = field(default_factory=list)
+    """Rows rejected only because a row of their invoice's family was (FAMILY_RULE), one each, row by row; not in
+    `problems` (nothing is wrong with them), but rejected, counted in `row_accounting` and in the quarantine."""
 
     @property
     def errors(self) -> list[Problem]:
@@ -66,7 +77,12 @@ class ValidationReport:
         return [p for p in self.problems if p.severity == "warning"]
 
     def row_accounting(self) -> pd.DataFrame:
-        """Per file: rows in, rows kept, rows rejected (in = kept + rejected)."""
+        """Per file: rows in, rows kept, rows rejected (in = kept + rejected); `rows_with_family`: of the rejected,
+        those rejected only because a row of their invoice's family was (FAMILY_RULE)."""
+        family: dict[str, int] = {}
+        for p in self.family:
+            if p.rule == FAMILY_RULE:
+                family[p.file] = family.get(p.file, 0) + 1
         rows = []
         for name in ORDER:
             raw = self.raw_tables[name]
@@ -76,6 +92,7 @@ class ValidationReport:
                     "rows_in": len(raw),
                     "rows_kept": len(self.tables[name]),
                     "rows_rejected": len(self.rejected.get(name, [])),
+                    "rows_with_family": family.get(self.file_names.get(name, f"{name}.csv"), 0),
                 }
             )
         return pd.DataFrame(rows)
@@ -216,9 +233,71 @@ def validate_tables(
             )
             rejected_keys[name] = pd.Series(where.to_numpy(), index=typed.loc[mask, table.key].to_numpy())
             rejected_keys[name] = rejected_keys[name][~rejected_keys[name].index.duplicated()]
+    family = _reject_families(kept, rejected, raw_tables, typed_tables, file_names)
     problems = file_level + [p for name in ORDER for p in table_problems[name]]
     rejected = {n: rejected[n] for n in ORDER if n in rejected}
-    return ValidationReport(problems, {n: kept[n] for n in ORDER}, raw_tables, rejected, dict(file_names))
+    report = ValidationReport(problems, {n: kept[n] for n in ORDER}, raw_tables, rejected, dict(file_names))
+    report.family = family
+    return report
+
+
+def _reject_families(
+    kept: dict[str, pd.DataFrame],
+    rejected: dict[str, pd.DataFrame],
+    raw_tables: dict[str, pd.DataFrame],
+    typed_tables: dict[str, pd.DataFrame],
+    file_names: dict[str, str],
+) -> list[Problem]:
+    """A rejected payment or adjustment (SETTLEMENT_TABLES) of a kept invoice takes the invoice and all the invoice's
+    other rows (payments, adjustments, disputes, promises) with it (FAMILY_RULE): the invoice alone would tell
+    another story (a paid invoice read as never paid, then as a default). A rejected dispute or promise does not:
+    the invoice's settlement, hence its labels, stay as they are. Removing whole families keeps the kept rows a
+    valid ledger (no rule reads across invoices except through the customer, who stays)."""
+    kept_invoices = kept["invoices"]["invoice_id"]
+    cause: dict[str, str] = {}
+    for name in SETTLEMENT_TABLES:
+        bad = rejected.get(name)
+        if bad is None:
+            continue
+        typed = typed_tables[name]
+        rows = typed[typed[ROW_COLUMN].isin(bad[ROW_COLUMN])]
+        reason = pd.Series(bad[REASON_COLUMN].to_numpy(), index=bad[ROW_COLUMN].to_numpy())
+        orphan_free = rows[_isin(rows["invoice_id"], kept_invoices)]
+        for invoice_id, row in zip(orphan_free["invoice_id"], orphan_free[ROW_COLUMN], strict=True):
+            cause.setdefault(str(invoice_id), f"{file_names[name]} row {int(row)} was rejected ({reason[row]})")
+    if not cause:
+        return []
+    causes = pd.Series(cause)
+    family: list[Problem] = []
+    for name in ("invoices", *INVOICE_CHILDREN):
+        frame = kept[name]
+        if frame.empty:
+            continue
+        why = _lookup(frame["invoice_id"], causes.index.to_series(), causes)
+        hit = why.notna().to_numpy()
+        if not hit.any():
+            continue
+        what = "this invoice" if name == "invoices" else f"the {name} row of invoice " + frame.loc[hit, "invoice_id"]
+        message = (
+            what
+            + " is rejected with its invoice's family, since "
+            + why[hit].astype(str)
+            + ": kept alone, the rest would tell another story (an invoice without its payment reads as never paid)"
+        )
+        file = file_names[name]
+        for row, invoice_id, msg in zip(frame.loc[hit, ROW_COLUMN], frame.loc[hit, "invoice_id"], message, strict=True):
+            family.append(Problem(file, int(row), "invoice_id", str(invoice_id), str(msg), FAMILY_RULE))
+        raw = raw_tables[name]
+        moved = raw[raw[ROW_COLUMN].isin(frame.loc[hit, ROW_COLUMN])]
+        if REASON_COLUMN in moved.columns:
+            moved = moved.rename(columns={REASON_COLUMN: f"{REASON_COLUMN}_original"})
+        by_row = pd.Series(("invoice_id: " + message).to_numpy(), index=frame.loc[hit, ROW_COLUMN].to_numpy())
+        moved = moved.assign(**{REASON_COLUMN: moved[ROW_COLUMN].map(by_row).to_numpy()})
+        before = rejected.get(name)
+        joined = moved if before is None else pd.concat([before, moved])
+        rejected[name] = joined.sort_values(ROW_COLUMN, kind="stable")
+        kept[name] = frame.loc[~hit].reset_index(drop=True)
+    return family
 
 
 def _reject_unparsed_cells(check: _Checker, cell: list[Problem]) -> None:
@@ -304,7 +383,9 @@ def _customers(check: _Checker, kept, ctx: dict) -> None:
     check.flag(
         ~country.isin(ISO_3166) & country.ne(""),
         "country",
-        "unknown country code; expected ISO 3166-1 alpha-2 such as US, DE, GB",
+        "unknown country code; expected ISO 3166-1 alpha-2 such as US, DE, GB (an imported ledger: translate the "
+        "export's values under [customers.values] country = { ... } of the mapping, or under [invoices.values] "
+        "customer_country without a customer file; regions belong in segment; see docs/mapping.md)",
         rule="country",
         severity="warning",
     )

@@ -108,7 +108,12 @@ def train(
     )
     started = time.perf_counter()
     cutoff = as_of.resolve(data.known_until)
-    outcome = train_and_register(data, cutoff, config, name, uri, holdout=holdout, progress=console.print)
+    from training.registry import artifact_root_for
+
+    artifacts = artifact_root_for(uri, settings.data_dir)
+    outcome = train_and_register(
+        data, cutoff, config, name, uri, holdout=holdout, progress=console.print, artifact_root=artifacts
+    )
     if outcome.holdout is not None and not outcome.table.empty:
         print_table(outcome.table, f"Holdout (trained {outcome.holdout.cutoff.date()}, 13 weeks after)")
     console.print(
@@ -117,6 +122,23 @@ def train(
     )
     if outcome.note:
         console.print(outcome.note if outcome.champion else f"[yellow]{outcome.note}[/yellow]")
+    console.print(champion_line(name, outcome.version, outcome.champion_version), highlight=False)
+
+
+def champion_line(name: str, version: str, champion: str | None) -> str:
+    """After `payrisk train`: which version is champion, and what `payrisk score` (and the service) will use."""
+    if champion is None:
+        return (
+            f"champion: none. `payrisk score` without --model has no model to use; `payrisk score --model {version}` "
+            f"uses this one"
+        )
+    if champion == version:
+        return f"champion: {name} version {champion} (this one): `payrisk score` and the service use it"
+    return (
+        f"champion: {name} version {champion}, NOT this one: `payrisk score` and the service keep using version "
+        f"{champion}; `payrisk score --model {version}` tries the new one, `payrisk promote --candidate {version}` "
+        f"makes it the champion if it beats version {champion}"
+    )
 
 
 def score(
@@ -132,10 +154,24 @@ def score(
     started = time.perf_counter()
     scores = bundle.score(data, as_of.resolve(data.known_until), with_reasons=reasons)
     _write(scores, out)
+    which = "the champion" if model is None else f"--model {model}"
+    name = get_settings().registered_model_name
     console.print(
-        f"scored {len(scores):,} open invoices with model {bundle.version} in "
-        f"{time.perf_counter() - started:.1f} s -> {out}"
+        f"scored {len(scores):,} open invoices with {name} version {bundle.version} ({which}) in "
+        f"{time.perf_counter() - started:.1f} s -> {out}",
+        highlight=False,
     )
+    if model is None:
+        from training import registry
+
+        newest = registry.latest_version(name)
+        if newest is not None and bundle.version is not None and newest != bundle.version:
+            console.print(
+                f"[yellow]version {newest} is newer and not the champion[/yellow]: `payrisk promote --candidate "
+                f"{newest}` makes it the champion if it beats version {bundle.version}; `--model {newest}` scores "
+                f"with it",
+                highlight=False,
+            )
     top = scores.nsmallest(10, "priority_rank")[
         [
             "priority_rank",

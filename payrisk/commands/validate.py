@@ -55,11 +55,28 @@ def validate(
     if quarantine is not None:
         write_quarantine(report, quarantine)
         table = Table(title=f"Rows per file (quarantine: {escape(str(quarantine))})")
-        for column in ("table", "rows in", "rows kept", "rows quarantined"):
+        for column in ("table", "rows in", "rows kept", "rows quarantined", "with family"):
             table.add_column(column, justify="right" if column != "table" else "left")
         for row in accounting.itertuples(index=False):
-            table.add_row(row.table, f"{row.rows_in:,}", f"{row.rows_kept:,}", f"{row.rows_rejected:,}")
+            table.add_row(
+                row.table,
+                f"{row.rows_in:,}",
+                f"{row.rows_kept:,}",
+                f"{row.rows_rejected:,}",
+                f"{row.rows_with_family:,}",
+            )
         console.print(table)
+    if report.family:
+        invoices = sum(p.file == report.file_names.get("invoices", "invoices.csv") for p in report.family)
+        where = f"; each says why in {escape(str(quarantine))}/<table>.csv" if quarantine is not None else ""
+        console.print(
+            f"[yellow]{invoices:,} invoice(s) and {len(report.family) - invoices:,} of their other row(s) are "
+            f"rejected with their family[/yellow]: a payment or adjustment of the invoice was rejected, "
+            f"and the invoice kept without it would tell another story (a paid invoice read as never paid, then as "
+            f"a default in the training labels){where}",
+            highlight=False,
+            soft_wrap=True,
+        )
     total = int(accounting["rows_in"].sum())
     console.print(f"{total:,} rows read; {len(report.errors):,} error(s), {len(report.warnings):,} warning(s)")
     raise typer.Exit(1 if report.errors else 0)

@@ -23,6 +23,7 @@ from features.ledger.contract import TABLES
 from features.ledger.io import ROW_COLUMN
 from features.ledger.ledger import Ledger, to_date
 from serving.services.ledger_index import CHILD_TABLES, LedgerView, merged_settlement, restrict, with_settlement
+from serving.services.scoring_runs import refuse_after_ledger
 from serving.store.ledger.sync import check_batches
 from serving.store.models import TABLE_KEYS
 
@@ -49,6 +50,7 @@ def score_stored(
     apply when both are given). Only the customers asked about are scored."""
     ledger = view.ledger
     cutoff = ledger.known_until if as_of is None else to_date(as_of)
+    refuse_after_ledger(cutoff, ledger.known_until)
     if invoice_ids is None:
         if customer_ids is None:
             return RequestScores(cutoff, rerank(bundle.score(ledger, cutoff)))
@@ -79,6 +81,7 @@ def score_given(
     warnings, kept = check_batches(connection, batches, {name: name for name in batches}, base_currency)
     ledger = merged_ledger(view, kept)
     cutoff = ledger.known_until if as_of is None else to_date(as_of)
+    refuse_after_ledger(cutoff, ledger.known_until)  # the stored ledger's last fact, or a later given row's
     asked = kept["invoices"]["invoice_id"].astype("str").tolist()
     scores = score_invoices(bundle, ledger, cutoff, asked)
     return RequestScores(cutoff, rerank(scores), _not_in(asked, scores), warnings)

@@ -39,12 +39,18 @@ def scoring_date(ledger: Ledger, requested: DateLike | None) -> pd.Timestamp:
     fact date. Raises AsOfAfterLedger for a date after the ledger's last fact (scores as of a day the ledger does not
     cover yet would take every later payment as missing, and would become the "latest" run every view reads)."""
     as_of = resolve_as_of(parse_as_of(requested), ledger.known_until)
-    if as_of > ledger.known_until:
-        raise AsOfAfterLedger(
-            f"as_of {as_of.date()} is after the ledger's last fact ({ledger.known_until.date()}); sync the ledger "
-            "up to that date first, or score as of a date up to it"
-        )
+    refuse_after_ledger(as_of, ledger.known_until)
     return as_of
+
+
+def refuse_after_ledger(as_of: pd.Timestamp, known_until: pd.Timestamp, doing: str = "score") -> None:
+    """Raise AsOfAfterLedger when `as_of` is after the ledger's last fact `known_until` (POST /v1/scoring-runs,
+    POST /v1/score, GET /v1/kpis): what the ledger does not know yet would be read as "nothing happened"."""
+    if pd.Timestamp(as_of).normalize() > pd.Timestamp(known_until).normalize():
+        raise AsOfAfterLedger(
+            f"as_of {pd.Timestamp(as_of).date()} is after the ledger's last fact ({pd.Timestamp(known_until).date()}); "
+            f"sync the ledger up to that date first, or {doing} as of a date up to it"
+        )
 
 
 def run_scoring(

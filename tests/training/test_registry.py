@@ -126,6 +126,48 @@ def test_second_registration_does_not_steal_the_champion(registered):
     assert len(registered.bundles) == 2
 
 
+def test_artifacts_go_beside_the_tracking_store_not_to_the_working_directory(registered):
+    """Issue 10: with a SQLite tracking URI MLflow's default artifact root is ./mlruns of whatever directory the
+    command runs from; payrisk's experiment keeps them in mlartifacts/ beside the store (the data directory)."""
+    registry.configure(registered.uri)
+    workdir = registered.models_dir.parent  # isolate() runs the tests there
+    for outcome in (registered.first, registered.second):
+        artifacts = registry.client().get_run(outcome.run_id).info.artifact_uri
+        assert artifacts.startswith((workdir / "mlartifacts" / "payrisk").as_uri()), artifacts
+    assert not (workdir / "mlruns").exists()
+    assert any((workdir / "mlartifacts").rglob(registry.BUNDLE_FILE))
+
+
+def test_artifact_root_is_the_data_directory_for_a_database_store(tmp_path):
+    data = tmp_path / "data"
+    assert registry.artifact_root_for("sqlite:////x/mlflow.db", data) == data.resolve() / "mlartifacts"
+    assert registry.artifact_root_for("postgresql+psycopg://h/db", data) == data.resolve() / "mlartifacts"
+    assert registry.artifact_root_for("sqlite:////x/mlflow.db") == Path("/x/mlartifacts")
+    assert registry.artifact_root_for("http://mlflow:5000", data) is None  # the server decides
+
+
+def test_train_says_which_version_is_champion_and_what_score_uses(registered, trained, tmp_path):
+    """Issue 10: `payrisk train` on a registry with a champion registered a version that was not used, and
+    `payrisk score` went on with the old one without a word."""
+    from payrisk.commands.model import champion_line
+
+    assert registered.first.champion_version is None and registered.second.champion_version == "1"
+    line = champion_line(MODEL_NAME, "2", registered.second.champion_version)
+    assert line.startswith(f"champion: {MODEL_NAME} version 1, NOT this one: `payrisk score` and the service keep")
+    assert "`payrisk promote --candidate 2`" in line
+    assert champion_line(MODEL_NAME, "1", "1").startswith(f"champion: {MODEL_NAME} version 1 (this one)")
+    assert "--model 1" in champion_line(MODEL_NAME, "1", None)
+    runner = CliRunner()
+    args = ["score", "--ledger", str(trained.ledger_dir), "--as-of", str(trained.as_of.date())]
+    scored = runner.invoke(app, [*args, "--out", str(tmp_path / "s.csv")], env={"COLUMNS": "200"})
+    assert scored.exit_code == 0, scored.output
+    assert f"with {MODEL_NAME} version {registered.champion_after_second} (the champion)" in scored.output
+    assert "version 2 is newer and not the champion: `payrisk promote --candidate 2`" in scored.output
+    chosen = runner.invoke(app, [*args, "--out", str(tmp_path / "t.csv"), "--model", "2"], env={"COLUMNS": "200"})
+    assert chosen.exit_code == 0, chosen.output
+    assert f"with {MODEL_NAME} version 2 (--model 2)" in chosen.output
+
+
 def test_training_is_reproducible(registered, trained, feature_rows):
     """Same ledger, date and config: the registered bundles score exactly like the session's bundle."""
     expected = trained.bundle.score_rows(feature_rows)

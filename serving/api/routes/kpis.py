@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+import pandas as pd
+from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import func, select
 
 from serving.api.deps import FinanceActor, LedgerDep, SessionDep
-from serving.api.schemas.common import PlausibleDate
+from serving.api.schemas.common import Message, PlausibleDate
 from serving.api.schemas.kpis import (
     AgingBucketPublic,
     AgingPublic,
@@ -21,23 +22,41 @@ from serving.api.schemas.kpis import (
 )
 from serving.services.kpis import AGING_BUCKETS, CLOSING_RATE, compute_kpis
 from serving.services.provision import LOOKBACK_MONTHS, MATRIX_FORMULA, MODEL_FORMULA, provision_matrix
+from serving.services.scoring_runs import AsOfAfterLedger, refuse_after_ledger
 from serving.store.models import Score
 from serving.store.scores import latest_run
 
 router = APIRouter(prefix="/kpis", tags=["kpis"])
 
 
-@router.get("", response_model=KpisPublic, summary="KPIs of the ledger as of a date")
+@router.get(
+    "",
+    response_model=KpisPublic,
+    summary="KPIs of the ledger as of a date",
+    responses={
+        422: {
+            "model": Message,
+            "description": "as_of is after the ledger's last fact (the message names that date): the KPIs of a day "
+            "the ledger does not cover yet would count every later payment as missing",
+        }
+    },
+)
 def read_kpis(
     actor: FinanceActor,
     session: SessionDep,
     ledger: LedgerDep,
-    as_of: Annotated[PlausibleDate | None, Query(description="Default: the ledger's last fact date")] = None,
+    as_of: Annotated[
+        PlausibleDate | None, Query(description="Default: the ledger's last fact date; a later date is refused (422)")
+    ] = None,
     period_days: Annotated[int, Query(ge=1, le=3660, description="Days of the DSO/CEI period")] = 90,
 ) -> KpisPublic:
     if ledger.known_until is None:  # the store's ledger comes from Ledger.from_tables, which always sets it
         raise RuntimeError("the ledger has no known_until date; build it with Ledger.from_tables or Ledger.load")
     cutoff = as_of or ledger.known_until.date()
+    try:
+        refuse_after_ledger(pd.Timestamp(cutoff), ledger.known_until, doing="ask for the KPIs")
+    except AsOfAfterLedger as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     report = compute_kpis(ledger, cutoff, period_days)
     matrix = provision_matrix(ledger, cutoff)
     total_cents = sum(report.aging_cents.values())

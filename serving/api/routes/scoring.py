@@ -80,7 +80,9 @@ def _response(result: RequestScores, model_version: str, fingerprint: str) -> by
     responses={
         422: {
             "model": Unprocessable,
-            "description": "A given row was rejected (every bad row is listed), or the request cannot be scored",
+            "description": "A given row was rejected (every bad row is listed); as_of is after the ledger's last "
+            "fact (the stored ledger's, or a given row's if later; the message names that date); or the request "
+            "cannot be scored",
         }
     },
 )
@@ -116,6 +118,8 @@ async def score(
                 result = score_stored(view, bundle, body.as_of, body.invoice_ids, body.customer_ids)
         except BatchRejected:
             raise  # 422 listing every bad row (serving.api.errors)
+        except AsOfAfterLedger as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
         except (ValueError, PayriskError) as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"cannot score: {exc}") from exc
         finally:

@@ -67,7 +67,9 @@ class ScoreRequest(BaseModel):
     and promises), merged in memory with the stored history of their customers; or stored open invoices by id or
     customer; or, with neither, the whole stored open book. Nothing is stored."""
 
-    as_of: AsOfDate | None = Field(None, description="Default: the ledger's last fact date (given rows included).")
+    as_of: AsOfDate | None = Field(
+        None, description="Default: the ledger's last fact date (given rows included); a later date is refused (422)."
+    )
     invoice_ids: Annotated[list[Identifier], Field(max_length=MAX_SCORE_INVOICES)] | None = Field(
         None, description="Score these stored invoices (those open at as_of)."
     )
@@ -124,7 +126,9 @@ class ScoreResponse(BaseModel):
 
 
 class ScoringRunCreate(BaseModel):
-    as_of: AsOfDate | None = Field(None, description="Default: the ledger's last fact date.")
+    as_of: AsOfDate | None = Field(
+        None, description="Default: the ledger's last fact date; a later date is refused (422)."
+    )
 
 
 class ScoringRunPublic(BaseModel):

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from features.errors import MappingError
 from features.importer.parse import SourceDataError, parse_amounts, parse_dates, parse_flags, parse_ids
 from features.importer.pipeline import import_exports
+from features.ledger.validate import validate_dir
 from payrisk.commands.import_ import import_ledger
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -452,3 +453,165 @@ def test_the_annotated_example_in_the_docs_works(tmp_path: Path) -> None:
     assert customers["payment_terms_days"].tolist() == ["30", "0"]
     assert any("partial payment but no clearing date" in note for note in report.notes)
     assert validate_dir(out, base_currency="EUR").errors == []
+
+
+def _day_first_export(tmp_path: Path, rows: int) -> Path:
+    """An export with three date columns written day first (31/01/2024), some days <= 12, and no date_formats."""
+    source = tmp_path / "src"
+    source.mkdir()
+    days = pd.date_range("2024-01-01", periods=rows, freq="D")
+    frame = pd.DataFrame(
+        {
+            "Doc": [f"I{i}" for i in range(rows)],
+            "Cust": "C1",
+            "Date": days.strftime("%d/%m/%Y"),
+            "Due": (days + pd.Timedelta(days=30)).strftime("%d/%m/%Y"),
+            "Paid": (days + pd.Timedelta(days=40)).strftime("%d/%m/%Y"),
+            "Amount": "100.00",
+        }
+    )
+    frame.to_csv(source / "items.csv", index=False)
+    return source
+
+
+DAY_FIRST_MAPPING = """
+[invoices]
+file = "items.csv"
+[invoices.columns]
+invoice_id = "Doc"
+customer_id = "Cust"
+invoice_date = "Date"
+due_date = "Due"
+clearing_date = "Paid"
+amount = "Amount"
+[invoices.defaults]
+currency = "EUR"
+"""
+
+
+def test_a_missing_date_format_counts_every_cell_shows_every_column_and_suggests_one(tmp_path: Path) -> None:
+    """Issue 10: a missing date format counted 303 "cells" where 7,398 failed (100 listed per column + a summary
+    line each), listed only the first column's problems, and said nothing of the format that would fit."""
+    source = _day_first_export(tmp_path, 250)
+    (tmp_path / "m.toml").write_text(DAY_FIRST_MAPPING)
+    with pytest.raises(SourceDataError) as caught:
+        import_exports(tmp_path / "m.toml", [source], tmp_path / "out")
+    error = caught.value
+    assert error.cells == 750  # 3 columns x 250 rows
+    text = str(error)
+    assert "750 cell(s) in 3 column(s) of the source files do not fit the mapping" in text
+    for column in ("Date", "Due", "Paid"):
+        assert f"items.csv, column {column}: 250 cell(s)" in text, column
+        assert f"items.csv, row 2, column {column}" in text, column
+    assert text.count("... and 245 more in this column") == 3
+    assert '"%d/%m/%Y" reads all of these cells: add it to date_formats under [files] (or [invoices])' in text
+    (tmp_path / "m.toml").write_text('[files]\ndate_formats = ["%d/%m/%Y"]\n' + DAY_FIRST_MAPPING)
+    report = import_exports(tmp_path / "m.toml", [source], tmp_path / "out")
+    assert report.tables["invoices"] == 250
+    assert _read(tmp_path / "out", "invoices")["invoice_date"].iat[12] == "2024-01-13"
+
+
+def test_the_suggested_date_format_is_the_one_that_reads_most_cells(tmp_path: Path) -> None:
+    from features.importer.parse import suggest_date_format
+
+    cells = pd.Series(["13/01/2024", "25/02/2024", "03/04/2024", "2024-13-45"])
+    assert suggest_date_format(cells, ("iso",)) == ("%d/%m/%Y", 3)
+    assert suggest_date_format(pd.Series(["01/13/2024", "02/25/2024"]), ("iso",)) == ("%m/%d/%Y", 2)
+    assert suggest_date_format(pd.Series(["soon", "later"]), ("iso",)) is None
+
+
+def test_country_names_are_reported_with_the_translation_table_to_write(tmp_path: Path) -> None:
+    """Issue 10: a non-ISO country column was accepted without a word, then validate warned 100 times with no hint.
+    The import report says what to do (a [.values] table, pasted from the note), and that table works."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "inv.csv").write_text(
+        "id,cust,country,date,amt\nA1,C1,Germany,2024-01-05,100\nA2,C2,United States,2024-01-06,50\n"
+        "A3,C3,DE,2024-01-07,70\n"
+    )
+    text = """
+[invoices]
+file = "inv.csv"
+columns = { invoice_id = "id", customer_id = "cust", customer_country = "country", invoice_date = "date", \
+amount = "amt", clearing_date = "date" }
+defaults = { currency = "USD", payment_terms_days = 30 }
+"""
+    (tmp_path / "m.toml").write_text(text)
+    report = import_exports(tmp_path / "m.toml", [source], tmp_path / "out")
+    (note,) = [n for n in report.notes if "ISO 3166" in n]
+    assert "2 customer(s) have a country that is not an ISO 3166-1 alpha-2 code" in note
+    # the line to paste names the values as the export writes them (the translation matches them exactly)
+    assert '[invoices.values]: customer_country = { "Germany" = "??", "United States" = "??" }' in note
+    warning = next(p for p in validate_dir(tmp_path / "out").problems if p.rule == "country")
+    assert "[customers.values] country" in warning.message and "[invoices.values]" in warning.message
+    translated = '[invoices.values]\ncustomer_country = { "Germany" = "DE", "United States" = "US" }\n'
+    (tmp_path / "m.toml").write_text(text + translated)
+    report = import_exports(tmp_path / "m.toml", [source], tmp_path / "out2")
+    assert not [n for n in report.notes if "ISO 3166" in n]
+    assert sorted(_read(tmp_path / "out2", "customers")["country"]) == ["DE", "DE", "US"]
+    assert not [p for p in validate_dir(tmp_path / "out2").problems if p.rule == "country"]
+
+
+def test_the_report_lists_the_defaults_used_and_the_inferred_export_date(tmp_path: Path) -> None:
+    """Issue 10: the docs say the report lists every assumption, but the currency default and the export date
+    inferred from the rows (when no derived table needs it) were not in it."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "inv.csv").write_text("id,cust,date,terms,amt\nA1,C1,2024-01-05,45,100\nA2,C1,2024-01-09,,50\n")
+    (source / "pay.csv").write_text("inv,date,amt\nA1,2024-02-20,100\n")
+    (tmp_path / "m.toml").write_text(
+        """
+[invoices]
+file = "inv.csv"
+columns = { invoice_id = "id", customer_id = "cust", invoice_date = "date", payment_terms_days = "terms", \
+amount = "amt" }
+defaults = { currency = "USD", payment_terms_days = 30 }
+[payments]
+file = "pay.csv"
+columns = { invoice_id = "inv", payment_date = "date", amount = "amt" }
+"""
+    )
+    notes = import_exports(tmp_path / "m.toml", [source], tmp_path / "out").notes
+    assert (
+        "invoices: currency = 'USD' (from [invoices.defaults]) used for all 2 row(s) (no column mapped for it)."
+        in notes
+    )
+    assert (
+        "invoices: payment_terms_days = '30' (from [invoices.defaults]) used for the 1 row(s) whose 'terms' cell "
+        "is empty." in notes
+    )
+    assert (
+        "export date taken as 2024-01-09, the latest date in the invoice rows (set [files] export_date to "
+        "override); nothing in this import depends on it." in notes
+    )
+
+
+def test_the_invoice_date_can_be_derived_from_the_due_date_and_terms(tmp_path: Path) -> None:
+    """Issue 10: a mapping could derive a due date from an invoice date and terms, but not the reverse."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "inv.csv").write_text("id,cust,due,terms,amt\nA1,C1,2024-02-04,30,100\nA2,C1,2024-03-01,,50\n")
+    mapping = """
+[invoices]
+file = "inv.csv"
+columns = { invoice_id = "id", customer_id = "cust", due_date = "due", payment_terms_days = "terms", amount = "amt" }
+defaults = { currency = "USD", payment_terms_days = 45 }
+[payments]
+file = "inv.csv"
+columns = { invoice_id = "id", payment_date = "due", amount = "amt" }
+"""
+    (tmp_path / "m.toml").write_text(mapping)
+    report = import_exports(tmp_path / "m.toml", [source], tmp_path / "out")
+    invoices = _read(tmp_path / "out", "invoices")
+    assert invoices[["invoice_id", "invoice_date", "due_date"]].values.tolist() == [
+        ["A1", "2024-01-05", "2024-02-04"],
+        ["A2", "2024-01-16", "2024-03-01"],  # the default 45 days where the terms cell is empty
+    ]
+    assert any(n.startswith("invoices: 2 invoice date(s) derived as due_date - payment terms") for n in report.notes)
+    assert not validate_dir(tmp_path / "out").errors
+    # without terms the mapping says both ways out
+    (tmp_path / "m.toml").write_text(
+        mapping.replace(', payment_terms_days = "terms"', "").replace(", payment_terms_days = 45", "")
+    )
+    with pytest.raises(MappingError, match=r"required column 'invoice_date'.*derive it from the due date"):
+        import_exports(tmp_path / "m.toml", [source], tmp_path / "out2")

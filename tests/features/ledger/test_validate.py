@@ -295,7 +295,9 @@ def test_rejected_payment_does_not_push_a_valid_one_over(tmp_path):
         tmp_path, append("payments", payment_id="P9", invoice_id="I1", payment_date="2023-12-01", amount="1000.00")
     )
     assert found(report) == [("payments.csv", 5, "payment_date", "payment_date_before_invoice", E)]
-    assert sorted(report.tables["payments"]["payment_id"]) == ["P1", "P2", "P3"]
+    # and its invoice I1 goes with it, with its genuine payments (its family): see test_a_rejected_payment_...
+    assert sorted(report.tables["payments"]["payment_id"]) == ["P3"]
+    assert [(p.file, p.row) for p in report.family] == [("invoices.csv", 2), ("payments.csv", 2), ("payments.csv", 3)]
 
 
 def test_rejected_credit_memo_does_not_count_towards_overpayment(tmp_path):
@@ -351,14 +353,15 @@ def test_row_accounting_with_several_faults(tmp_path):
     report = validate_planted(tmp_path, plant)
     accounting = report.row_accounting().set_index("table")
     assert list(accounting.index) == ORDER
+    # P3 takes I3 with it (its family), the duplicate credit memo A1 of I2 takes I2 and its promise
     expected = {
-        "customers": (2, 2, 0),
-        "invoices": (4, 3, 1),
-        "payments": (3, 0, 3),
-        "adjustments": (3, 1, 2),
-        "disputes": (1, 0, 1),
-        "promises": (1, 1, 0),
-        "fx_rates": (3, 1, 2),
+        "customers": (2, 2, 0, 0),
+        "invoices": (4, 1, 3, 2),
+        "payments": (3, 0, 3, 0),
+        "adjustments": (3, 1, 2, 0),
+        "disputes": (1, 0, 1, 0),
+        "promises": (1, 0, 1, 1),
+        "fx_rates": (3, 1, 2, 0),
     }
     for table, numbers in expected.items():
         assert tuple(accounting.loc[table]) == numbers, table
@@ -461,3 +464,40 @@ def test_unreadable_parquet_is_a_ledger_error(tmp_path):
     (tmp_path / "promises.parquet").write_text("not parquet")
     with pytest.raises(LedgerError, match=r"promises\.parquet: not a readable Parquet file"):
         validate_dir(tmp_path, today=TODAY)
+
+
+def test_a_rejected_payment_takes_its_invoice_family_with_it(tmp_path):
+    """Issue 10: a payment dated before its invoice was rejected and its invoice kept, so the paid invoice I3 read
+    as never paid (later a default in the labels). The invoice, its other payments, credit memo and dispute go with
+    it, each saying why; the kept rows are a valid ledger in which I3 does not exist."""
+    report = validate_planted(tmp_path, put("payments", 2, payment_date="2023-12-01"))  # P3 of I3, before it
+    assert found(report) == [("payments.csv", 4, "payment_date", "payment_date_before_invoice", E)]
+    assert [(p.file, p.row, p.rule) for p in report.family] == [
+        ("invoices.csv", 4, "family_quarantined"),
+        ("adjustments.csv", 2, "family_quarantined"),
+        ("disputes.csv", 2, "family_quarantined"),
+    ]
+    assert "I3" not in set(report.tables["invoices"]["invoice_id"])
+    for name in ("payments", "adjustments", "disputes"):
+        assert "I3" not in set(report.tables[name]["invoice_id"]), name
+    assert (
+        report.rejected["invoices"]["reason"]
+        .iat[0]
+        .startswith(
+            "invoice_id: this invoice is rejected with its invoice's family, since payments.csv row 4 was rejected "
+            "(payment_date: payment is dated before its invoice date)"
+        )
+    )
+    accounting = report.row_accounting().set_index("table")
+    assert tuple(accounting.loc["invoices"]) == (4, 3, 1, 1)
+    assert tuple(accounting.loc["payments"]) == (3, 2, 1, 0)
+    assert tuple(accounting.loc["adjustments"]) == (2, 1, 1, 1)
+    # the other invoices keep their own story: I1 still paid by P1 and P2
+    assert sorted(report.tables["payments"]["payment_id"]) == ["P1", "P2"]
+
+
+def test_a_rejected_promise_keeps_its_invoice(tmp_path):
+    """A promise does not settle anything: its rejection leaves the invoice's settlement (and labels) as they are."""
+    report = validate_planted(tmp_path, put("promises", 0, promised_date="2024-01-01"))
+    assert [p.rule for p in report.errors] == ["promise_before_created"]
+    assert report.family == [] and "I2" in set(report.tables["invoices"]["invoice_id"])

@@ -45,11 +45,11 @@ FAULT_LINES = [
 ]
 
 
-def rows_table(output: str) -> dict[str, tuple[int, int, int]]:
-    """The rows in / kept / quarantined table as printed."""
+def rows_table(output: str) -> dict[str, tuple[int, int, int, int]]:
+    """The rows in / kept / quarantined / of which with their invoice's family table as printed."""
     found = {}
     for line in output.splitlines():
-        match = re.match(r"\W*(" + "|".join(TABLE_NAMES) + r")\W+([\d,]+)\W+([\d,]+)\W+([\d,]+)\W*$", line)
+        match = re.match(r"\W*(" + "|".join(TABLE_NAMES) + r")\W+([\d,]+)\W+([\d,]+)\W+([\d,]+)\W+([\d,]+)\W*$", line)
         if match:
             found[match[1]] = tuple(int(n.replace(",", "")) for n in match.groups()[1:])
     return found
@@ -90,10 +90,13 @@ def test_quarantine_writes_rejects_and_valid_rest(tmp_path):
     # the printed rows table adds up, per file
     printed = rows_table(result.output)
     assert set(printed) == set(TABLE_NAMES)
-    for name, (rows_in, kept, quarantined) in printed.items():
-        assert rows_in == kept + quarantined, name
-    assert printed["payments"] == (3, 1, 2) and printed["promises"] == (2, 0, 2)
-    assert printed["invoices"] == (4, 3, 1) and printed["adjustments"] == (2, 1, 1)
+    for name, (rows_in, kept, quarantined, with_family) in printed.items():
+        assert rows_in == kept + quarantined and with_family <= quarantined, name
+    # P2 (I1) and P3 (I3) are rejected: I1 and P1, I3 and its credit memo A1 go with them (their family); promises
+    # T1 are duplicates, which takes no invoice with them (a promise does not settle anything)
+    assert printed["payments"] == (3, 0, 3, 1) and printed["promises"] == (2, 0, 2, 0)
+    assert printed["invoices"] == (4, 1, 3, 2) and printed["adjustments"] == (2, 0, 2, 1)
+    assert "2 invoice(s) and 2 of their other row(s) are rejected with their family" in result.output
 
     for name in TABLE_NAMES:
         original = pd.read_csv(ledger / f"{name}.csv", dtype=str, keep_default_na=False)
@@ -101,7 +104,7 @@ def test_quarantine_writes_rejects_and_valid_rest(tmp_path):
         valid = pd.read_csv(quarantine / "valid" / f"{name}.csv", dtype=str, keep_default_na=False)
         assert list(rejected.columns[:2]) == ["row", "reason"], name
         assert (rejected["reason"] != "").all()
-        assert (len(original), len(valid), len(rejected)) == printed[name], name
+        assert (len(original), len(valid), len(rejected)) == printed[name][:3], name
         # nothing silently dropped: every original row is in exactly one of the two files, cells as written
         data = rejected.drop(columns=["row", "reason"]).rename(columns={"reason_original": "reason"})
         together = pd.concat([valid, data[valid.columns]]).sort_values(list(valid.columns))
@@ -113,10 +116,14 @@ def test_quarantine_writes_rejects_and_valid_rest(tmp_path):
             assert original.iloc[row - 2].to_dict() == {k: record[k] for k in original.columns}
 
     payments = pd.read_csv(quarantine / "payments.csv", dtype=str)
-    assert list(payments["row"]) == ["3", "4"]
-    assert "date" in payments.loc[1, "reason"] and "greater than 0" in payments.loc[0, "reason"]
+    assert list(payments["row"]) == ["2", "3", "4"]
+    assert "date" in payments.loc[2, "reason"] and "greater than 0" in payments.loc[1, "reason"]
+    assert "with its invoice's family, since payments.csv row 3 was rejected" in payments.loc[0, "reason"]
     adjustments = pd.read_csv(quarantine / "adjustments.csv", dtype=str)
-    assert "I4" in adjustments.loc[0, "reason"] and "invoices.csv row 5" in adjustments.loc[0, "reason"]
+    assert "I4" in adjustments.loc[1, "reason"] and "invoices.csv row 5" in adjustments.loc[1, "reason"]
+    assert "since payments.csv row 4 was rejected" in adjustments.loc[0, "reason"]
+    invoices = pd.read_csv(quarantine / "invoices.csv", dtype=str)
+    assert list(invoices["invoice_id"]) == ["I1", "I3", "I4"]
 
     # the valid rest is a valid ledger
     again = run(quarantine / "valid")
@@ -128,8 +135,10 @@ def test_quarantine_of_a_valid_ledger(tmp_path):
     quarantine = tmp_path / "quarantine"
     result = run(write_tables(tiny_tables(), tmp_path / "ledger"), "--quarantine", quarantine)
     assert result.exit_code == 0, result.output
+    assert len(rows_table(result.output)) == len(TABLE_NAMES)
     assert all(
-        kept == rows_in and quarantined == 0 for rows_in, kept, quarantined in rows_table(result.output).values()
+        kept == rows_in and quarantined == family == 0
+        for rows_in, kept, quarantined, family in rows_table(result.output).values()
     )
     assert pd.read_csv(quarantine / "payments.csv").empty  # header only: no stale rejects survive
     assert run(quarantine / "valid").exit_code == 0
@@ -143,7 +152,8 @@ def test_quarantine_of_a_missing_required_column_gives_a_valid_rest(tmp_path):
     result = run(write_tables(tables, tmp_path / "ledger"), "--quarantine", quarantine)
     assert result.exit_code == 1
     assert "payments.csv, column amount: required column 'amount' is missing" in result.output
-    assert rows_table(result.output)["payments"] == (3, 0, 3)
+    assert rows_table(result.output)["payments"] == (3, 0, 3, 0)
+    assert rows_table(result.output)["invoices"] == (4, 2, 2, 2)  # I1 and I3 were paid: they go with their payments
     assert run(quarantine / "valid").exit_code == 0
 
 

@@ -6,6 +6,8 @@ serving.services.scoring_service.ModelHolder loads the champion from the registr
 
 from __future__ import annotations
 
+import pandas as pd
+
 from tests.support.http import headers
 from tests.support.models import BundleHolder
 
@@ -54,3 +56,41 @@ def test_a_scoring_run_after_the_ledgers_last_fact_is_refused(client, keys, tiny
     assert on_the_day.status_code == 201, on_the_day.text
     entries = client.get("/v1/audit", params={"entity": "scoring_run"}, headers=headers(keys, "admin")).json()
     assert [e["action"] for e in entries["entries"]] == ["scoring_run.create", "scoring_run.start"]
+
+
+def test_scores_on_request_after_the_ledgers_last_fact_are_refused(client, keys, tiny_loaded, bundle):
+    """Issue 10: POST /v1/score accepted an as_of after the ledger's last fact (every later payment read as
+    missing). Refused with 422 naming the last fact date, whether the whole book or some customers are asked."""
+    client.app.state.model_holder = BundleHolder(bundle)
+    science = headers(keys, "data_scientist")
+    last_fact = client.get("/v1/kpis", headers=headers(keys, "finance")).json()["as_of"]
+    day_after = str((pd.Timestamp(last_fact) + pd.Timedelta(days=1)).date())
+    for body in ({"as_of": day_after}, {"as_of": day_after, "customer_ids": ["C2"]}):
+        response = client.post("/v1/score", json=body, headers=science)
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"] == (
+            f"as_of {day_after} is after the ledger's last fact ({last_fact}); sync the ledger up to that date first, "
+            "or score as of a date up to it"
+        )
+    on_the_day = client.post("/v1/score", json={"as_of": last_fact, "customer_ids": ["C2"]}, headers=science)
+    assert on_the_day.status_code == 200, on_the_day.text
+    assert on_the_day.json()["as_of"] == last_fact
+
+
+def test_kpis_after_the_ledgers_last_fact_are_refused(client, keys, tiny_loaded):
+    finance = headers(keys, "finance")
+    last_fact = client.get("/v1/kpis", headers=finance).json()["as_of"]
+    day_after = str((pd.Timestamp(last_fact) + pd.Timedelta(days=1)).date())
+    response = client.get("/v1/kpis", params={"as_of": day_after}, headers=finance)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == (
+        f"as_of {day_after} is after the ledger's last fact ({last_fact}); sync the ledger up to that date first, "
+        "or ask for the KPIs as of a date up to it"
+    )
+    assert client.get("/v1/kpis", params={"as_of": last_fact}, headers=finance).status_code == 200
+
+
+def test_the_as_of_refusal_is_documented_in_the_openapi_schema(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path, method in (("/v1/score", "post"), ("/v1/kpis", "get"), ("/v1/scoring-runs", "post")):
+        assert "last fact" in paths[path][method]["responses"]["422"]["description"], path

@@ -245,3 +245,18 @@ def test_one_way_of_asking_at_a_time(client, keys, tiny_loaded, bundle, settings
     client.app.state.model_holder = holder
     response = client.post("/v1/score", json=body, headers=headers(keys, "data_scientist"))
     assert response.status_code == 422, response.text
+
+
+def test_given_invoices_scored_after_the_last_fact_are_refused(scoring_client, keys, book, sessions):
+    """Issue 10: an as_of after the last fact of the stored ledger and of the given rows is a 422 naming that date;
+    nothing is stored."""
+    before = table_counts(sessions)
+    last_fact = book["full"].known_until  # the held rows hold the book's latest facts, or the stored rows do
+    later = str((last_fact + pd.Timedelta(days=3)).date())
+    body = {"as_of": later} | given(book)
+    response = scoring_client.post("/v1/score", json=body, headers=headers(keys, "data_scientist"))
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith(
+        f"as_of {later} is after the ledger's last fact ({last_fact.date()}); sync the ledger"
+    )
+    assert table_counts(sessions)["ledger_revision"] == before["ledger_revision"]
