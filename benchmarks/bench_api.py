@@ -110,6 +110,7 @@ def set_up(directory: Path, customers: int, months: int) -> Setup:
         "PAYRISK_MLFLOW_TRACKING_URI": tracking_uri,
         "MLFLOW_TRACKING_URI": tracking_uri,
         "PAYRISK_MODEL_REFRESH_SECONDS": "600",
+        "PAYRISK_WRITE_RATE_PER_MINUTE": "0",  # a throughput benchmark: the per-key write throttle would answer 429
     }
     os.environ.update(env)
     actor = Actor(None, "bench", "admin")

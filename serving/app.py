@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from serving.api import errors
 from serving.api.deps import LedgerCache
 from serving.api.guard import RefusalAudit, RequestGuard, SlidingWindow
-from serving.api.main import api_router
+from serving.api.main import PUBLIC_RESPONSES, api_router
 from serving.api.routes import health
 from serving.settings import Settings
 from serving.store import audit
@@ -131,6 +131,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.ledger_cache = LedgerCache()
     app.state.scoring_limiter = anyio.CapacityLimiter(settings.scoring_threads)
     app.state.auth_throttle = SlidingWindow(settings.auth_failures_per_window, settings.auth_failure_window_seconds)
+    rate = settings.write_rate_per_minute
+    app.state.write_throttle = SlidingWindow(rate, 60.0) if rate > 0 else None
     app.state.refusal_audit = RefusalAudit(app.state.sessionmaker, settings.audit_refusals_per_minute)
     try:
         await run_in_threadpool(upgrade, url)
@@ -175,7 +177,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings_override = settings
     errors.install(app)
     app.add_middleware(RequestGuard)
-    app.include_router(health.router)
+    app.include_router(health.router, responses=PUBLIC_RESPONSES)
     app.include_router(api_router, prefix="/v1")
     return app
 

@@ -72,6 +72,14 @@ class Settings(BaseSettings):
     """Refused (401/403) and rejected (413/422/429) requests are audited: at most one entry per client, key, route and
     status per minute, and at most this many such entries per minute in all (PAYRISK_AUDIT_REFUSALS_PER_MINUTE); the
     entries carry how many were folded into them, and what was left out is summed up in one entry at shut-down."""
+    write_rate_per_minute: int = Field(default=30, ge=0)
+    """Expensive writes a key may make per minute (PAYRISK_WRITE_RATE_PER_MINUTE): scoring (POST /v1/score, POST
+    /v1/scoring-runs) and ledger syncs (POST /v1/ledger and /v1/ledger/{table}[/csv]), counted together per API key
+    over a sliding minute; beyond it 429 with Retry-After. 0: no limit."""
+    keep_scoring_runs: int = Field(default=20, ge=1)
+    """Finished scoring runs kept per as-of date (PAYRISK_KEEP_SCORING_RUNS): when a run finishes, older finished
+    runs of the same as-of date beyond this many are deleted with their scores (audited). The run the views read
+    (the latest: newest as-of among the finished runs, newest of that date) and running runs are never deleted."""
     db_retry_after_seconds: int = Field(default=5, ge=1)
     """Retry-After of the 503 answered while the database cannot be reached (PAYRISK_DB_RETRY_AFTER_SECONDS)."""
 

@@ -166,7 +166,9 @@ def store_score_all(
                 raise typer.Exit(1)
             try:
                 with console.status(f"scoring the open book as of {cutoff.date()} ..."):
-                    run = run_scoring(session, holder.bundle, ledger, cutoff, _cli_actor())
+                    run = run_scoring(
+                        session, holder.bundle, ledger, cutoff, _cli_actor(), keep=settings.keep_scoring_runs
+                    )
             except ScoringRunFailed as exc:
                 err.print(f"[red]error[/red]: {escape(str(exc))}", soft_wrap=True)
                 raise typer.Exit(1) from exc

@@ -3,6 +3,7 @@ ledger (cached by store revision) and the model holder."""
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
@@ -75,10 +76,39 @@ def require(*roles: str) -> Callable[[Actor], Actor]:
     return check
 
 
+def throttled(*roles: str) -> Callable[..., Actor]:
+    """Like `require`, and then the per-key write throttle (PAYRISK_WRITE_RATE_PER_MINUTE, a sliding minute shared
+    by every expensive write of the key): beyond it 429 with Retry-After, before any work is done. Only callers the
+    role check let through are counted."""
+    checked = require(*roles)
+
+    # the role check as a default, not in the annotation: this module's annotations are strings, and `checked` is local
+    def check(request: Request, actor: Actor = Depends(checked)) -> Actor:  # noqa: B008
+        window = getattr(request.app.state, "write_throttle", None)
+        if window is None:  # PAYRISK_WRITE_RATE_PER_MINUTE=0
+            return actor
+        wait = window.take(f"key {actor.key_id}" if actor.key_id is not None else f"name {actor.name}")
+        if wait:
+            seconds = str(math.ceil(wait))
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"more than {window.limit} expensive writes (scoring, ledger syncs) by this key in a minute "
+                f"(PAYRISK_WRITE_RATE_PER_MINUTE); retry in {seconds} s",
+                headers={"Retry-After": seconds},
+            )
+        return actor
+
+    return check
+
+
 AdminActor = Annotated[Actor, Depends(require("admin"))]
 FinanceActor = Annotated[Actor, Depends(require("finance"))]
 DataScientistActor = Annotated[Actor, Depends(require("data_scientist"))]
 CollectorActor = Annotated[Actor, Depends(require("collector"))]
+ThrottledAdminActor = Annotated[Actor, Depends(throttled("admin"))]
+"""An admin making an expensive write (a ledger sync): counted by the per-key write throttle."""
+ThrottledDataScientistActor = Annotated[Actor, Depends(throttled("data_scientist"))]
+"""A data scientist (or admin) scoring: counted by the per-key write throttle."""
 
 
 class LedgerCache:

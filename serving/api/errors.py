@@ -1,15 +1,22 @@
-"""Exception handlers: a rejected batch or activity is a 422 listing every problem, never a 500."""
+"""Exception handlers: a rejected batch or activity is a 422 listing every problem, never a 500; a method a path does
+not have is a 405 whose Allow header lists every method the path has (not only those of the first route matched)."""
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DisconnectionError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving.api.guard import unreachable_detail
 from serving.api.schemas.common import ProblemPublic, Rejected
 from serving.store.activities import ActivityRejected
 from serving.store.ledger.rows import BatchRejected
+
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
 
 def _rejected(message: str, problems) -> JSONResponse:
@@ -36,7 +43,31 @@ async def database_unreachable(request: Request, exc: Exception) -> JSONResponse
     )
 
 
+def allowed_methods(request: Request) -> list[str] | None:
+    """Every method the OpenAPI schema documents at this request's path; None for a path it does not have."""
+    app = request.app
+    table = getattr(app.state, "documented_methods", None)
+    if table is None:
+        table = []
+        for template, operations in app.openapi().get("paths", {}).items():
+            pattern = "[^/]+".join(re.escape(part) for part in re.split(r"\{[^/}]+\}", template))
+            table.append((re.compile(f"^{pattern}$"), sorted(m.upper() for m in operations if m in HTTP_METHODS)))
+        app.state.documented_methods = table
+    found = {m for pattern, methods in table if pattern.match(request.url.path) for m in methods}
+    return sorted(found) if found else None
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+        methods = allowed_methods(request)
+        if methods:
+            exc.headers = {**(exc.headers or {}), "Allow": ", ".join(methods)}
+    return await http_exception_handler(request, exc)
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, http_error)
     # Starlette types a handler as taking any Exception, though it only calls it with the class it is registered for.
     app.add_exception_handler(BatchRejected, batch_rejected)  # type: ignore[arg-type]
     app.add_exception_handler(ActivityRejected, activity_rejected)  # type: ignore[arg-type]

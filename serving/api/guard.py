@@ -69,6 +69,21 @@ class SlidingWindow:
                 return 0.0
             return max(events[-self.limit] + self.window - now, 0.001)
 
+    def take(self, key: str) -> float:
+        """Count one event for `key` if there is room in the window (0.0), else count nothing and return the
+        seconds until there is (`retry_after`): check and count at once, so that racing callers cannot both pass."""
+        with self._lock:
+            now = self.clock()
+            events = self._pruned(key, now)
+            if len(events) >= self.limit:
+                return max(events[-self.limit] + self.window - now, 0.001)
+            if key not in self._events:
+                self._events[key] = events
+                if len(self._events) > MAX_TRACKED:
+                    self._events.popitem(last=False)
+            events.append(now)
+            return 0.0
+
     def hit(self, key: str) -> None:
         with self._lock:
             now = self.clock()

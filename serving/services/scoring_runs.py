@@ -54,16 +54,23 @@ def refuse_after_ledger(as_of: pd.Timestamp, known_until: pd.Timestamp, doing: s
 
 
 def run_scoring(
-    session: Session, bundle: ScoringBundle, ledger: Ledger, as_of: pd.Timestamp, actor: Actor
+    session: Session,
+    bundle: ScoringBundle,
+    ledger: Ledger,
+    as_of: pd.Timestamp,
+    actor: Actor,
+    keep: int | None = None,
 ) -> ScoringRun:
-    """Score every invoice open at the end of `as_of` and store the scores as one run (audited).
+    """Score every invoice open at the end of `as_of` and store the scores as one run (audited). With `keep`
+    (PAYRISK_KEEP_SCORING_RUNS), the older finished runs of that as-of date beyond it are then deleted (audited;
+    serving.store.scores.prune_runs).
 
     The run is recorded as running first (committed), so a failure leaves its trace; raises ScoringRunFailed then.
     """
     run = start_run(session, as_of.date(), str(bundle.version), ledger.as_of(as_of).fingerprint(), actor)
     try:
         scores = bundle.score(ledger, as_of)
-        return finish_run(session, run, scores, actor)
+        return finish_run(session, run, scores, actor, keep)
     except (ScoresInvalid, ValueError, PayriskError) as exc:
-        run = fail_run(session, run, f"{type(exc).__name__}: {exc}", actor)
+        run = fail_run(session, run, f"{type(exc).__name__}: {exc}", actor, keep)
         raise ScoringRunFailed(run) from exc

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from features.ledger.contract import DATE_DTYPE
@@ -91,8 +91,11 @@ def abandon_running_runs(session: Session, actor: audit.Actor) -> list[int]:
     return [run.id for run in runs]
 
 
-def finish_run(session: Session, run: ScoringRun, scores: pd.DataFrame, actor: audit.Actor) -> ScoringRun:
-    """Store a run's scores and mark it succeeded, audited, in one transaction."""
+def finish_run(
+    session: Session, run: ScoringRun, scores: pd.DataFrame, actor: audit.Actor, keep: int | None = None
+) -> ScoringRun:
+    """Store a run's scores and mark it succeeded, audited, in one transaction; then, with `keep`, delete the older
+    finished runs of its as-of date beyond `keep` (`prune_runs`)."""
     check_scores(scores)
     rows = score_rows(scores, run.id)
     with write_lock(session):
@@ -101,16 +104,62 @@ def finish_run(session: Session, run: ScoringRun, scores: pd.DataFrame, actor: a
         run.status, run.row_count, run.finished_at = "succeeded", len(rows), utcnow()
         audit.record(session, actor, "scoring_run.create", "scoring_run", str(run.id), after=run_summary(run, scores))
         session.commit()
+    if keep is not None:
+        prune_runs(session, run.as_of, keep, actor)
     return run
 
 
-def fail_run(session: Session, run: ScoringRun, error: str, actor: audit.Actor) -> ScoringRun:
+def prune_runs(session: Session, as_of: dt.date, keep: int, actor: audit.Actor) -> list[int]:
+    """Delete the finished (succeeded or failed) runs of `as_of` older than its newest `keep` finished ones, with
+    their scores, in one transaction, audited (`scoring_run.prune`: the ids and how many score rows went). Never
+    deleted: a running run, and the run the views read (`latest_run`), whatever its rank. Returns the deleted ids."""
+    if keep < 1:
+        raise ValueError(f"keep must be at least 1, not {keep}")
+    with write_lock(session):
+        finished = (
+            select(ScoringRun.id)
+            .where(ScoringRun.as_of == as_of, ScoringRun.status.in_(FINISHED))
+            .order_by(ScoringRun.finished_at.desc(), ScoringRun.id.desc())
+            .offset(keep)
+        )
+        doomed = [int(i) for i in session.execute(finished).scalars()]
+        current = latest_run(session)
+        doomed = [i for i in doomed if current is None or i != current.id]
+        if not doomed:
+            session.commit()  # nothing written; a rollback would expire the caller's run (expire_on_commit is off)
+            return []
+        deleted_scores = 0
+        for start in range(0, len(doomed), IN_LIMIT):
+            chunk = doomed[start : start + IN_LIMIT]
+            # scores first: SQLite enforces no ON DELETE CASCADE unless foreign keys are switched on
+            result = session.execute(delete(Score).where(Score.scoring_run_id.in_(chunk)))
+            deleted_scores += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+            session.execute(delete(ScoringRun).where(ScoringRun.id.in_(chunk), ScoringRun.status.in_(FINISHED)))
+        audit.record(
+            session,
+            actor,
+            "scoring_run.prune",
+            "scoring_run",
+            as_of.isoformat(),
+            after={"as_of": as_of, "kept": keep, "deleted_runs": doomed, "deleted_scores": deleted_scores},
+        )
+        session.commit()
+    return doomed
+
+
+FINISHED = ("succeeded", "failed")
+
+
+def fail_run(session: Session, run: ScoringRun, error: str, actor: audit.Actor, keep: int | None = None) -> ScoringRun:
+    """Mark a run failed, audited; with `keep`, prune its as-of date's older finished runs as `finish_run` does."""
     session.rollback()
     with write_lock(session):
         run = session.merge(run)
         run.status, run.error, run.finished_at = "failed", error[:2000], utcnow()
         audit.record(session, actor, "scoring_run.fail", "scoring_run", str(run.id), after={"error": error[:2000]})
         session.commit()
+    if keep is not None:
+        prune_runs(session, run.as_of, keep, actor)
     return run
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from features.errors import Problem
 from serving.api.deps import CollectorActor, SessionDep, SettingsDep
 from serving.api.schemas.activities import ActivitiesPage, ActivityCreate, ActivityPublic
-from serving.api.schemas.common import Identifier, Unprocessable, decode_cursor, encode_cursor
+from serving.api.schemas.common import Identifier, Unprocessable, cursor_query, decode_cursor, encode_cursor
 from serving.store.activities import (
     ActivityRejected,
     NewActivity,
@@ -92,7 +92,7 @@ def read_activities(
     session: SessionDep,
     customer_id: Annotated[Identifier | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, cursor_query(200)] = None,
 ) -> ActivitiesPage:
     if customer_id is not None:
         _owned(session, actor, customer_id)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from serving.api.deps import AdminActor, SessionDep
 from serving.api.schemas.audit import AuditEntryPublic, AuditPage
-from serving.api.schemas.common import Identifier, decode_cursor, encode_cursor
+from serving.api.schemas.common import Identifier, cursor_query, decode_cursor, encode_cursor
 from serving.store.models import AuditEntry
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -22,7 +22,7 @@ def read_audit(
     action: Annotated[Identifier | None, Query(description="e.g. ledger.upsert, key.create")] = None,
     entity: Annotated[Identifier | None, Query(description="e.g. invoices, api_key")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, cursor_query(200)] = None,
 ) -> AuditPage:
     statement = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
     if cursor:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from sqlalchemy import select
 
 from serving.api.deps import FinanceActor, SessionDep
+from serving.api.schemas.common import Message
 from serving.api.schemas.scoring import CashForecastPublic, ForecastWeekPublic
 from serving.store.models import Customer
 from serving.store.scores import latest_run, read_scores
@@ -32,7 +33,12 @@ def _run_correlations(request: Request, model_version: str | None) -> CashCorrel
     return None
 
 
-@router.get("/cash", response_model=CashForecastPublic, summary="Expected cash by week (13-week horizon)")
+@router.get(
+    "/cash",
+    response_model=CashForecastPublic,
+    responses={409: {"model": Message, "description": "No scoring run stored yet"}},
+    summary="Expected cash by week (13-week horizon)",
+)
 def read_cash_forecast(
     actor: FinanceActor,
     session: SessionDep,

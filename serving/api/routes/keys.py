@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, status
 
 from serving.api.deps import AdminActor, SessionDep
-from serving.api.schemas.common import Message
+from serving.api.schemas.common import Message, Unprocessable
 from serving.api.schemas.keys import KeyCreate, KeyCreated, KeyPublic
 from serving.store.engine import write_lock
 from serving.store.keys import KeyRequestError, LastAdminKey, create_key, list_keys, public_key, revoke_key
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/keys", tags=["keys"])
     status_code=status.HTTP_201_CREATED,
     response_model=KeyCreated,
     summary="Create an API key",
-    responses={422: {"model": Message}},
+    responses={422: {"model": Unprocessable}},
 )
 def create(actor: AdminActor, session: SessionDep, body: KeyCreate) -> KeyCreated:
     with write_lock(session):

@@ -13,8 +13,8 @@ from sqlalchemy import select, tuple_
 
 from features.ledger.contract import TABLES
 from features.ledger.validate import ORDER
-from serving.api.deps import AdminActor, FinanceActor, SessionDep, SettingsDep
-from serving.api.schemas.common import ProblemPublic, Unprocessable, decode_cursor, encode_cursor
+from serving.api.deps import FinanceActor, SessionDep, SettingsDep, ThrottledAdminActor
+from serving.api.schemas.common import ProblemPublic, Unprocessable, cursor_query, decode_cursor, encode_cursor
 from serving.api.schemas.ledger import (
     PAGE,
     ROW_IN,
@@ -66,7 +66,7 @@ def _sync(table: str, raw, file_name: str, actor: Actor, session, settings) -> S
     summary="Upsert rows of several tables at once (validated together, one transaction)",
 )
 def sync_ledger(
-    actor: AdminActor, session: SessionDep, settings: SettingsDep, batch: LedgerBatchIn
+    actor: ThrottledAdminActor, session: SessionDep, settings: SettingsDep, batch: LedgerBatchIn
 ) -> LedgerSyncPublic:
     given = {name: rows for name in ORDER if (rows := getattr(batch, name)) is not None}
     if sum(len(rows) for rows in given.values()) > MAX_BATCH_ROWS:
@@ -89,7 +89,7 @@ def _add_routes(table: str) -> None:
     key = ", ".join(key_columns)
 
     def sync_rows(
-        actor: AdminActor,
+        actor: ThrottledAdminActor,
         session: SessionDep,
         settings: SettingsDep,
         # row_in is a pydantic model made with create_model per table: mypy sees a variable, not a type, and so
@@ -100,7 +100,7 @@ def _add_routes(table: str) -> None:
         return _sync(table, records_frame(records, table), table, actor, session, settings)
 
     def sync_csv(
-        actor: AdminActor,
+        actor: ThrottledAdminActor,
         session: SessionDep,
         settings: SettingsDep,
         file: Annotated[UploadFile, File(description=f"{table}.csv: a header row, then one row per record")],
@@ -115,7 +115,7 @@ def _add_routes(table: str) -> None:
         actor: FinanceActor,
         session: SessionDep,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        cursor: Annotated[str | None, Query(max_length=1000)] = None,
+        cursor: Annotated[str | None, cursor_query(1000)] = None,
     ) -> page:  # type: ignore[valid-type]  # made with create_model, like row_in
         statement = select(*(model_table.c[c] for c in [*contract_columns(table), EXTRA_COLUMN]))
         statement = statement.order_by(*(model_table.c[k] for k in key_columns)).limit(limit + 1)

@@ -18,6 +18,7 @@ from serving.api.deps import (
     ModelHolderDep,
     SessionDep,
     SettingsDep,
+    ThrottledDataScientistActor,
 )
 from serving.api.schemas.common import Message, ProblemPublic, Unprocessable
 from serving.api.schemas.scoring import (
@@ -87,7 +88,7 @@ def _response(result: RequestScores, model_version: str, fingerprint: str) -> by
     },
 )
 async def score(
-    actor: DataScientistActor,
+    actor: ThrottledDataScientistActor,
     holder: ModelHolderDep,
     view: LedgerViewDep,
     session: SessionDep,
@@ -138,21 +139,26 @@ async def score(
     response_model=ScoringRunPublic,
     responses={
         422: {
-            "model": Message,
+            "model": Unprocessable,
             "description": "as_of after the ledger's last fact (nothing stored), or scoring failed (kept as failed)",
         }
     },
     summary="Score the open book as of a date and store the scores (the worklists and KPIs read them)",
 )
 def create_scoring_run(
-    actor: DataScientistActor, holder: ModelHolderDep, ledger: LedgerDep, session: SessionDep, body: ScoringRunCreate
+    actor: ThrottledDataScientistActor,
+    holder: ModelHolderDep,
+    ledger: LedgerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: ScoringRunCreate,
 ) -> ScoringRunPublic:
     try:
         as_of = scoring_date(ledger, body.as_of)
     except AsOfAfterLedger as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     try:
-        run = run_scoring(session, holder.bundle, ledger, as_of, actor)
+        run = run_scoring(session, holder.bundle, ledger, as_of, actor, keep=settings.keep_scoring_runs)
     except ScoringRunFailed as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     return ScoringRunPublic.model_validate(run, from_attributes=True)

@@ -9,7 +9,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 
 from serving.api.deps import CollectorActor, LedgerViewDep, SessionDep, SettingsDep
-from serving.api.schemas.common import Identifier, PlausibleDate, decode_cursor, encode_cursor
+from serving.api.schemas.common import Identifier, PlausibleDate, cursor_query, decode_cursor, encode_cursor
 from serving.api.schemas.worklists import AccountPublic, ScoringRunRef, WorklistPublic
 from serving.services.ledger_index import restrict
 from serving.services.worklist import STAKE_FORMULA, build_worklist, next_action
@@ -63,7 +63,7 @@ def read_worklist(
         PlausibleDate | None, Query(description="Default: the scoring run's as-of date, else the ledger's last fact")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, cursor_query(200)] = None,
     escalate_dpd: Annotated[int, Query(ge=1, le=3650)] = 120,
 ) -> WorklistPublic | Response:
     offset = _page(cursor)

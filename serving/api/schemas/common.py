@@ -6,9 +6,10 @@ import base64
 import datetime as dt
 import json
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
+from fastapi import Query
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -53,7 +54,20 @@ Identifier = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ID_MAX_LENGTH), AfterValidator(_storable)
 ]
 """An id such as a customer, invoice or collector id."""
-PlausibleDate = Annotated[dt.date, AfterValidator(_plausible)]
+DATE_PATTERN = r"^(199[0-9]|2[01][0-9]{2})-[0-9]{2}-[0-9]{2}$"
+"""Years EARLIEST_DATE.year .. LATEST_DATE.year: the bounds of a PlausibleDate, in a form JSON Schema can check."""
+DATE_SCHEMA = {
+    "type": "string",
+    "format": "date",
+    "pattern": DATE_PATTERN,
+    "formatMinimum": EARLIEST_DATE.isoformat(),
+    "formatMaximum": LATEST_DATE.isoformat(),
+    "description": f"a date YYYY-MM-DD between {EARLIEST_DATE} and {LATEST_DATE}",
+}
+"""How a PlausibleDate is documented: `pattern` holds the bounds (JSON Schema has no minimum for dates; the
+`formatMinimum`/`formatMaximum` of ajv-formats say the same for tools that read them)."""
+
+PlausibleDate = Annotated[dt.date, AfterValidator(_plausible), WithJsonSchema(DATE_SCHEMA)]
 """A calendar date between 1990-01-01 and 2199-12-31."""
 _PLAUSIBLE_DATE: TypeAdapter[dt.date] = TypeAdapter(PlausibleDate)
 
@@ -67,7 +81,7 @@ AsOfDate = Annotated[
     pd.Timestamp,
     PlainValidator(_as_of_date),
     PlainSerializer(lambda stamp: stamp.date(), return_type=dt.date),
-    WithJsonSchema({"type": "string", "format": "date"}),
+    WithJsonSchema(DATE_SCHEMA),
 ]
 """An as-of date given to the API (a PlausibleDate), parsed once into a day-precision Timestamp (features.dates)."""
 
@@ -157,6 +171,20 @@ class RequestInvalid(BaseModel):
 
 Unprocessable = Rejected | RequestInvalid
 """A 422: the request's data was rejected (Rejected), or the request did not fit its schema (RequestInvalid)."""
+
+
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"
+"""A cursor is unpadded URL-safe base64 (`encode_cursor`), documented as this pattern on every `cursor` parameter;
+an empty one is the same as none (the first page)."""
+
+
+def cursor_query(max_length: int) -> Any:
+    """The `cursor` query parameter of a paged route: at most `max_length` characters of CURSOR_PATTERN."""
+    return Query(
+        max_length=max_length,
+        pattern=CURSOR_PATTERN,
+        description="The next_cursor of the previous page (omit for the first page)",
+    )
 
 
 def encode_cursor(values: list) -> str:

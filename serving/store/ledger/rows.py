@@ -165,6 +165,10 @@ def storage_problems(raw: pd.DataFrame, table: str, file_name: str) -> list[Prob
     problems: list[Problem] = []
     contract = {c.name for c in TABLES[table].columns}
     extras = [Column(name, "text") for name in raw.columns if name not in contract and name != ROW_COLUMN]
+    for column in extras:  # the name is kept too (a key of `extra`): PostgreSQL's JSON cannot hold NUL either
+        if "\x00" in str(column.name) or not _encodable(str(column.name)):
+            bad_name = "the column name contains a character that cannot be stored (NUL or an unpaired surrogate)"
+            problems.append(Problem(file_name, None, str(column.name)[:200], None, bad_name, rule="storage"))
     for column in [*TABLES[table].columns, *extras]:
         if column.name not in raw.columns:
             continue

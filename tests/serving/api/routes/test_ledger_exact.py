@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +14,13 @@ from tests.support.http import headers
 
 CUSTOMER = {"customer_id": "C9", "name": "Nine", "country": "US", "currency": "USD", "collector_id": "K1"}
 BIG = "12345678901234.5678"
+
+
+@pytest.fixture(name="settings")
+def unthrottled_settings(settings):
+    """The generated examples sync far more than PAYRISK_WRITE_RATE_PER_MINUTE a minute with one key: no throttle
+    here (it has its own tests, tests/serving/api/test_write_limits.py)."""
+    return settings.model_copy(update={"write_rate_per_minute": 0})
 
 
 def _invoice(invoice_id: str, amount: str, **extra: str) -> dict:
