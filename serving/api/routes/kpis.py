@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import func, select
 
 from serving.api.deps import FinanceActor, LedgerDep, SessionDep
-from serving.api.schemas.common import Message, PlausibleDate
+from serving.api.schemas.common import PlausibleDate, Unprocessable
 from serving.api.schemas.kpis import (
     AgingBucketPublic,
     AgingPublic,
@@ -35,7 +35,7 @@ router = APIRouter(prefix="/kpis", tags=["kpis"])
     summary="KPIs of the ledger as of a date",
     responses={
         422: {
-            "model": Message,
+            "model": Unprocessable,
             "description": "as_of is after the ledger's last fact (the message names that date): the KPIs of a day "
             "the ledger does not cover yet would count every later payment as missing",
         }
