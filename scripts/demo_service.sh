@@ -76,8 +76,9 @@ Try:
   curl -s -H "X-API-Key: $collector_key" $base/v1/worklists/$collector
   # the 13-week cash forecast
   curl -s -H "X-API-Key: $finance_key" $base/v1/forecast/cash
-  # readiness: database, model version, last registry check
+  # readiness: public, only ready or not; with the admin key also the database, model version, last registry check
   curl -s $base/readyz
+  curl -s -H "X-API-Key: $admin_key" $base/readyz
   # interactive API documentation
   $base/docs
 
