@@ -128,7 +128,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = make_engine(url)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.ledger_cache = LedgerCache()
+    app.state.ledger_cache = LedgerCache(app.state.sessionmaker, settings)
     app.state.scoring_limiter = anyio.CapacityLimiter(settings.scoring_threads)
     app.state.auth_throttle = SlidingWindow(settings.auth_failures_per_window, settings.auth_failure_window_seconds)
     rate = settings.write_rate_per_minute
@@ -156,6 +156,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await refresher
         await run_in_threadpool(app.state.refusal_audit.flush)
+        await run_in_threadpool(app.state.ledger_cache.close)  # a background ledger rebuild still reading
         engine.dispose()
 
 

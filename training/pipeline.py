@@ -197,6 +197,7 @@ def promote(
     decision["candidate_metrics"], decision["champion_metrics"] = ours, theirs
     beats = _beats(ours, theirs)
     decision["promoted"] = bool(beats)
+    decision["reason"] = "beats the champion on the same holdout" if beats else "does not beat the champion"
     if beats:
-        registry.set_champion(model_name, candidate, "beats the champion on the same holdout", decision)
+        registry.set_champion(model_name, candidate, decision["reason"], decision)
     return decision

@@ -212,11 +212,23 @@ def promote(
     ledger: Path | None = typer.Option(None, "--ledger"),
     force: bool = typer.Option(False, "--force"),
     reason: str | None = typer.Option(None, "--reason"),
+    database_url: str | None = typer.Option(
+        None,
+        "--database-url",
+        help="The service store whose audit log records the champion move (default: PAYRISK_DATABASE_URL, else "
+        "data_dir/payrisk.db if it exists).",
+    ),
 ) -> None:
-    """Move the champion alias to the candidate if it beats the champion on the same holdout (or --force)."""
+    """Move the champion alias to the candidate if it beats the champion on the same holdout (or --force); the move
+    is recorded in the service store's audit log (action model.promote) when a store is configured."""
     from training.pipeline import promote as run_promote
 
     uri, name = _tracking()
+    try:
+        store = _audit_store(database_url)  # before the move: a store that cannot be reached stops it
+    except Exception as exc:
+        console.print(f"[red]error[/red]: the store {_shown(database_url)} cannot be used for the audit log: {exc}")
+        raise typer.Exit(2) from exc
     try:
         decision = run_promote(
             name, candidate, uri, _load(ledger) if ledger else None, force, reason, get_settings().models_dir
@@ -225,4 +237,74 @@ def promote(
         console.print(f"[red]error[/red]: {exc}")
         raise typer.Exit(2) from exc
     console.print(decision)
-    raise typer.Exit(0 if decision.get("promoted") else 1)
+    if not decision.get("promoted"):
+        raise typer.Exit(1)
+    if store is None:
+        console.print(
+            "no service store configured (--database-url, PAYRISK_DATABASE_URL, or data_dir/payrisk.db): the champion "
+            "move is not in a store's audit log; the MLflow registry keeps its own record (the version's "
+            "promotion_reason and promotion_decision tags)"
+        )
+        raise typer.Exit(0)
+    try:
+        entry_id = _audit_promotion(store, name, decision)
+    except Exception as exc:
+        console.print(
+            f"[red]error[/red]: version {candidate} is the champion in the registry, but recording the move in the "
+            f"store's audit log failed: {exc}"
+        )
+        raise typer.Exit(1) from exc
+    console.print(f"audit log entry {entry_id} (model.promote) recorded in the store")
+    raise typer.Exit(0)
+
+
+def _shown(database_url: str | None) -> str:
+    from sqlalchemy import make_url
+
+    url = database_url or get_settings().resolved_database_url()
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _audit_store(database_url: str | None):
+    """A sessionmaker of the service store to audit the champion move in (migrated, as `payrisk store` commands do),
+    or None when none is configured: no --database-url, no PAYRISK_DATABASE_URL and no data_dir/payrisk.db."""
+    settings = get_settings()
+    url = database_url or settings.database_url
+    if url is None:
+        if not (settings.data_dir / "payrisk.db").exists():
+            return None
+        url = settings.resolved_database_url()
+    from serving.store.engine import make_engine, make_sessionmaker
+    from serving.store.migrate import upgrade
+
+    upgrade(url)
+    return make_sessionmaker(make_engine(url))
+
+
+def _audit_promotion(sessions, model_name: str, decision: dict) -> int:
+    """Record the champion move (actor cli:<os user>, before/after versions and the reason); the entry's id."""
+    from payrisk.commands.store import _cli_actor
+    from serving.store import audit
+    from serving.store.engine import write_lock
+
+    after = {
+        "version": decision["candidate"],
+        "model_name": model_name,
+        "reason": decision.get("reason"),
+        "forced": bool(decision.get("forced")),
+    }
+    for key in ("comparison", "candidate_metrics", "champion_metrics"):
+        if key in decision:
+            after[key] = decision[key]
+    with sessions() as session, write_lock(session):
+        entry = audit.record(
+            session,
+            _cli_actor(),
+            "model.promote",
+            "model",
+            str(decision["candidate"]),
+            before={"version": decision["champion"], "model_name": model_name},
+            after=after,
+        )
+        session.commit()
+        return entry.id

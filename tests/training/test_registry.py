@@ -256,6 +256,64 @@ def test_promotion_rules(registered):
     assert registry.resolve(None, MODEL_NAME, registered.models_dir)[1] == candidate
 
 
+def test_a_champion_move_is_audited_in_the_store(registered, tmp_path, monkeypatch):
+    """Issue 10: `payrisk promote` moved the champion without a word in the service's audit log. With a store
+    configured (PAYRISK_DATABASE_URL, a real SQLite file) the move is recorded there: actor cli:<os user>, the
+    versions before and after, the reason; a refused promotion records nothing. Without a store the command says
+    the move is only in the registry's own record."""
+    import getpass
+
+    from sqlalchemy import select
+
+    from serving.settings import get_settings
+    from serving.store.engine import make_engine, make_sessionmaker
+    from serving.store.models import AuditEntry
+
+    runner = CliRunner()
+    registry.configure(registered.uri)
+    before = _version_of(registered)
+    candidate = "2" if before == "1" else "1"
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("PAYRISK_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        refused = runner.invoke(app, ["promote", "--candidate", candidate])  # no holdout metrics: no move
+        assert refused.exit_code == 2, refused.output
+        reason = "the champion's fx table was wrong"
+        moved = runner.invoke(app, ["promote", "--candidate", candidate, "--force", "--reason", reason])
+        assert moved.exit_code == 0, moved.output
+        assert "(model.promote) recorded in the store" in " ".join(moved.output.split())
+    finally:
+        monkeypatch.delenv("PAYRISK_DATABASE_URL")
+        get_settings.cache_clear()
+    assert _version_of(registered) == candidate
+
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            entries = session.execute(select(AuditEntry).where(AuditEntry.action == "model.promote")).scalars().all()
+    finally:
+        engine.dispose()
+    (entry,) = entries
+    assert (entry.actor_name, entry.role, entry.entity, entry.entity_id) == (
+        f"cli:{getpass.getuser()}",
+        "admin",
+        "model",
+        candidate,
+    )
+    assert entry.before == {"version": before, "model_name": MODEL_NAME}
+    assert entry.after == {"version": candidate, "model_name": MODEL_NAME, "reason": reason, "forced": True}
+
+    # no store configured (no PAYRISK_DATABASE_URL, no data_dir/payrisk.db): the move happens, and the output says
+    # where it is recorded; this also puts the champion back for the tests below
+    assert not (get_settings().data_dir / "payrisk.db").exists()
+    back = runner.invoke(app, ["promote", "--candidate", before, "--force", "--reason", "put the champion back"])
+    assert back.exit_code == 0, back.output
+    said = " ".join(back.output.split())
+    assert "no service store configured" in said and "the MLflow registry keeps its own record" in said
+    assert _version_of(registered) == before
+
+
 # ----------------------------------------------------------------------------------------------- serving
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

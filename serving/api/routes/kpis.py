@@ -9,7 +9,7 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import func, select
 
-from serving.api.deps import FinanceActor, LedgerDep, SessionDep
+from serving.api.deps import LEDGER_REVISION_DOC, FinanceActor, LedgerDep, SessionDep
 from serving.api.schemas.common import PlausibleDate, Unprocessable
 from serving.api.schemas.kpis import (
     AgingBucketPublic,
@@ -34,11 +34,12 @@ router = APIRouter(prefix="/kpis", tags=["kpis"])
     response_model=KpisPublic,
     summary="KPIs of the ledger as of a date",
     responses={
+        200: {"description": "The KPIs", "headers": LEDGER_REVISION_DOC},
         422: {
             "model": Unprocessable,
             "description": "as_of is after the ledger's last fact (the message names that date): the KPIs of a day "
             "the ledger does not cover yet would count every later payment as missing",
-        }
+        },
     },
 )
 def read_kpis(

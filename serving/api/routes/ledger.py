@@ -4,16 +4,25 @@ Routes are made per table from the contract, so each is documented with that tab
 """
 
 import datetime as dt
+import logging
 import os
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, File, HTTPException, Query, UploadFile, status
+from fastapi import APIRouter, Body, File, HTTPException, Query, Request, Response, UploadFile, status
 from sqlalchemy import select, tuple_
 
+from features.errors import LedgerError
 from features.ledger.contract import TABLES
 from features.ledger.validate import ORDER
-from serving.api.deps import FinanceActor, SessionDep, SettingsDep, ThrottledAdminActor
+from serving.api.deps import (
+    LEDGER_REVISION_DOC,
+    LEDGER_REVISION_HEADER,
+    FinanceActor,
+    SessionDep,
+    SettingsDep,
+    ThrottledAdminActor,
+)
 from serving.api.schemas.common import ProblemPublic, Unprocessable, cursor_query, decode_cursor, encode_cursor
 from serving.api.schemas.ledger import (
     PAGE,
@@ -31,10 +40,34 @@ from serving.store.models import LEDGER_MODELS, TABLE_KEYS
 from serving.store.schema.ledger import EXTRA_COLUMN
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
+log = logging.getLogger("payrisk.serving.ledger")
 MAX_CSV_BYTES = 100 * 1024 * 1024
 REJECTED: dict[int | str, dict[str, Any]] = {
-    422: {"model": Unprocessable, "description": "The batch was rejected whole; every bad row is listed."}
+    200: {
+        "description": "The batch was stored; the ledger view the other routes read is rebuilt before this answer, "
+        "so what the caller reads next includes it",
+        "headers": LEDGER_REVISION_DOC,
+    },
+    422: {"model": Unprocessable, "description": "The batch was rejected whole; every bad row is listed."},
 }
+
+
+def _rebuild_view(request: Request, response: Response, session, revision: int) -> None:
+    """After a committed sync, build the ledger view of (at least) its revision and swap it in before answering:
+    the writer reads its own write next, and readers keep the previous view meanwhile instead of waiting. The
+    route runs in the threadpool, so the build does too. A failed build does not undo the committed write: it is
+    logged and kept by the cache, and the next read retries in the background."""
+    session.rollback()  # end the request's transaction: the build reads in its own session
+    cache = request.app.state.ledger_cache
+    try:
+        view = cache.current(session, revision)
+    except LedgerError:  # no invoices yet (e.g. customers synced first): nothing to read, nothing to build
+        return
+    except Exception as exc:
+        cache.note_failure(revision, exc)
+        log.exception("building the ledger view after the sync to revision %s failed", revision)
+        return
+    response.headers[LEDGER_REVISION_HEADER] = str(view.revision)
 
 
 def _result(result: SyncResult) -> SyncResultPublic:
@@ -51,12 +84,16 @@ def _file_name(upload: UploadFile, table: str) -> str:
     return name or f"{table}.csv"
 
 
-def _sync(table: str, raw, file_name: str, actor: Actor, session, settings) -> SyncResultPublic:
+def _sync(
+    table: str, raw, file_name: str, actor: Actor, session, settings, request: Request, response: Response
+) -> SyncResultPublic:
     if len(raw) > MAX_BATCH_ROWS:
         raise HTTPException(
             status.HTTP_413_CONTENT_TOO_LARGE, f"at most {MAX_BATCH_ROWS:,} rows per batch; split the file"
         )
-    return _result(sync_batch(session, table, raw, file_name, actor, base_currency=settings.base_currency))
+    result = sync_batch(session, table, raw, file_name, actor, base_currency=settings.base_currency)
+    _rebuild_view(request, response, session, result.revision)
+    return _result(result)
 
 
 @router.post(
@@ -66,7 +103,12 @@ def _sync(table: str, raw, file_name: str, actor: Actor, session, settings) -> S
     summary="Upsert rows of several tables at once (validated together, one transaction)",
 )
 def sync_ledger(
-    actor: ThrottledAdminActor, session: SessionDep, settings: SettingsDep, batch: LedgerBatchIn
+    actor: ThrottledAdminActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    batch: LedgerBatchIn,
+    request: Request,
+    response: Response,
 ) -> LedgerSyncPublic:
     given = {name: rows for name in ORDER if (rows := getattr(batch, name)) is not None}
     if sum(len(rows) for rows in given.values()) > MAX_BATCH_ROWS:
@@ -75,6 +117,7 @@ def sync_ledger(
         name: records_frame([row.model_dump(exclude_unset=True) for row in rows], name) for name, rows in given.items()
     }
     result = sync_tables(session, frames, {name: name for name in frames}, actor, base_currency=settings.base_currency)
+    _rebuild_view(request, response, session, result.revision)
     return LedgerSyncPublic(
         tables=[TableCountsPublic(**asdict(c)) for c in result.tables],
         revision=result.revision,
@@ -95,21 +138,25 @@ def _add_routes(table: str) -> None:
         # row_in is a pydantic model made with create_model per table: mypy sees a variable, not a type, and so
         # knows nothing of its instances either
         rows: Annotated[list[row_in], Body(max_length=MAX_BATCH_ROWS)],  # type: ignore[valid-type]
+        request: Request,
+        response: Response,
     ) -> SyncResultPublic:
         records = [row.model_dump(exclude_unset=True) for row in rows]  # type: ignore[attr-defined]
-        return _sync(table, records_frame(records, table), table, actor, session, settings)
+        return _sync(table, records_frame(records, table), table, actor, session, settings, request, response)
 
     def sync_csv(
         actor: ThrottledAdminActor,
         session: SessionDep,
         settings: SettingsDep,
         file: Annotated[UploadFile, File(description=f"{table}.csv: a header row, then one row per record")],
+        request: Request,
+        response: Response,
     ) -> SyncResultPublic:
         data = file.file.read(MAX_CSV_BYTES + 1)
         if len(data) > MAX_CSV_BYTES:
             raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"at most {MAX_CSV_BYTES:,} bytes per file")
         name = _file_name(file, table)
-        return _sync(table, csv_frame(data, name), name, actor, session, settings)
+        return _sync(table, csv_frame(data, name), name, actor, session, settings, request, response)
 
     def read_rows(
         actor: FinanceActor,

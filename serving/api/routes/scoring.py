@@ -12,9 +12,11 @@ from sqlalchemy import select
 
 from features.errors import PayriskError
 from serving.api.deps import (
+    LEDGER_REVISION_DOC,
+    LEDGER_REVISION_HEADER,
+    CurrentLedgerDep,
+    CurrentLedgerViewDep,
     DataScientistActor,
-    LedgerDep,
-    LedgerViewDep,
     ModelHolderDep,
     SessionDep,
     SettingsDep,
@@ -79,18 +81,19 @@ def _response(result: RequestScores, model_version: str, fingerprint: str) -> by
     response_model=ScoreResponse,
     summary="Score invoices now (nothing is stored)",
     responses={
+        200: {"description": "The scores, from the ledger at the store's revision now", "headers": LEDGER_REVISION_DOC},
         422: {
             "model": Unprocessable,
             "description": "A given row was rejected (every bad row is listed); as_of is after the ledger's last "
             "fact (the stored ledger's, or a given row's if later; the message names that date); or the request "
             "cannot be scored",
-        }
+        },
     },
 )
 async def score(
     actor: ThrottledDataScientistActor,
     holder: ModelHolderDep,
-    view: LedgerViewDep,
+    view: CurrentLedgerViewDep,
     session: SessionDep,
     settings: SettingsDep,
     body: ScoreRequest,
@@ -130,7 +133,11 @@ async def score(
     # in a worker thread (never on the event loop), at most `scoring_limiter` at a time: requests beyond it wait
     # their turn instead of time-slicing the GIL with the others (which slows every one of them down)
     limiter = getattr(request.app.state, "scoring_limiter", None)
-    return Response(await anyio.to_thread.run_sync(work, limiter=limiter), media_type="application/json")
+    return Response(
+        await anyio.to_thread.run_sync(work, limiter=limiter),
+        media_type="application/json",
+        headers={LEDGER_REVISION_HEADER: str(view.revision)},
+    )
 
 
 @router.post(
@@ -138,17 +145,21 @@ async def score(
     status_code=status.HTTP_201_CREATED,
     response_model=ScoringRunPublic,
     responses={
+        201: {
+            "description": "The run, scored on the ledger at the store's revision now",
+            "headers": LEDGER_REVISION_DOC,
+        },
         422: {
             "model": Unprocessable,
             "description": "as_of after the ledger's last fact (nothing stored), or scoring failed (kept as failed)",
-        }
+        },
     },
     summary="Score the open book as of a date and store the scores (the worklists and KPIs read them)",
 )
 def create_scoring_run(
     actor: ThrottledDataScientistActor,
     holder: ModelHolderDep,
-    ledger: LedgerDep,
+    ledger: CurrentLedgerDep,
     session: SessionDep,
     settings: SettingsDep,
     body: ScoringRunCreate,

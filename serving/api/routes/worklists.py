@@ -8,7 +8,14 @@ from typing import Annotated
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 
-from serving.api.deps import CollectorActor, LedgerViewDep, SessionDep, SettingsDep
+from serving.api.deps import (
+    LEDGER_REVISION_DOC,
+    LEDGER_REVISION_HEADER,
+    CollectorActor,
+    LedgerViewDep,
+    SessionDep,
+    SettingsDep,
+)
 from serving.api.schemas.common import Identifier, PlausibleDate, cursor_query, decode_cursor, encode_cursor
 from serving.api.schemas.worklists import AccountPublic, ScoringRunRef, WorklistPublic
 from serving.services.ledger_index import restrict
@@ -50,6 +57,7 @@ def own_worklist(actor: CollectorActor, collector_id: Annotated[Identifier, Path
         200: {
             "content": {CSV: {"schema": {"type": "string"}}},
             "description": "JSON, or with `Accept: text/csv` one CSV row per open invoice",
+            "headers": LEDGER_REVISION_DOC,
         }
     },
 )
@@ -80,7 +88,9 @@ def read_worklist(
     page = accounts[offset : offset + limit]
     next_cursor = encode_cursor([offset + limit]) if offset + limit < len(accounts) else None
     if CSV in request.headers.get("accept", ""):
-        headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
+        headers = {LEDGER_REVISION_HEADER: str(view.revision)}
+        if next_cursor:
+            headers["X-Next-Cursor"] = next_cursor
         if run:  # the CSV says which scoring run it reads too
             headers |= {"X-Scoring-Run-Id": str(run.id), "X-Scoring-Run-As-Of": run.as_of.isoformat()}
         return Response(flatten(page).to_csv(index=False), media_type=CSV, headers=headers)
