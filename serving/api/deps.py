@@ -127,6 +127,24 @@ LEDGER_REVISION_DOC = {
 """The OpenAPI `headers` entry of the 200 answer of every route that reads the ledger."""
 
 
+def build_own_write(request: Request, response: Response, session, revision: int) -> None:
+    """After a committed write that changes the ledger (a sync, a promise to pay), build the ledger view of (at least)
+    its revision and swap it in before answering: the writer reads its own write next, and readers keep the previous
+    view meanwhile instead of waiting. The route runs in the threadpool, so the build does too. A failed build does
+    not undo the committed write: it is logged and kept by the cache, and the next read retries in the background."""
+    session.rollback()  # end the request's transaction: the build reads in its own session
+    cache = request.app.state.ledger_cache
+    try:
+        view = cache.current(session, revision)
+    except LedgerError:  # no invoices yet (e.g. customers synced first): nothing to read, nothing to build
+        return
+    except Exception as exc:
+        cache.note_failure(revision, exc)
+        log.exception("building the ledger view after the write to revision %s failed", revision)
+        return
+    response.headers[LEDGER_REVISION_HEADER] = str(view.revision)
+
+
 @dataclass(frozen=True)
 class RebuildError:
     """A ledger rebuild that failed: the store revision it was for, what went wrong and when."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 from features.errors import Problem
-from serving.api.deps import CollectorActor, SessionDep, SettingsDep
+from serving.api.deps import CollectorActor, SessionDep, SettingsDep, build_own_write
 from serving.api.schemas.activities import ActivitiesPage, ActivityCreate, ActivityPublic
 from serving.api.schemas.common import Identifier, Unprocessable, cursor_query, decode_cursor, encode_cursor
 from serving.store.activities import (
@@ -20,6 +20,7 @@ from serving.store.activities import (
     record_activity,
 )
 from serving.store.audit import Actor
+from serving.store.ledger.io import ledger_revision
 
 router = APIRouter(prefix="/activities", tags=["activities"])
 
@@ -50,7 +51,12 @@ def _owned(session, actor: Actor, customer_id: str) -> str | None:
     summary="Record a collector activity",
 )
 def create_activity(
-    actor: CollectorActor, session: SessionDep, settings: SettingsDep, body: ActivityCreate
+    actor: CollectorActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: ActivityCreate,
+    request: Request,
+    response: Response,
 ) -> ActivityPublic:
     owner = _owned(session, actor, body.customer_id)
     if actor.role == "collector":
@@ -83,7 +89,10 @@ def create_activity(
         amount=body.amount,
     )
     activity = record_activity(session, new, actor, base_currency=settings.base_currency)
-    return ActivityPublic.model_validate(activity_dict(activity))
+    public = ActivityPublic.model_validate(activity_dict(activity))
+    if new.kind == "promise":  # a promise is a ledger fact: the collector's next worklist shows it
+        build_own_write(request, response, session, ledger_revision(session))
+    return public
 
 
 @router.get("", response_model=ActivitiesPage, summary="List activities (a collector sees only their own accounts)")

@@ -12,16 +12,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, File, HTTPException, Query, Request, Response, UploadFile, status
 from sqlalchemy import select, tuple_
 
-from features.errors import LedgerError
 from features.ledger.contract import TABLES
 from features.ledger.validate import ORDER
 from serving.api.deps import (
     LEDGER_REVISION_DOC,
-    LEDGER_REVISION_HEADER,
     FinanceActor,
     SessionDep,
     SettingsDep,
     ThrottledAdminActor,
+    build_own_write,
 )
 from serving.api.schemas.common import ProblemPublic, Unprocessable, cursor_query, decode_cursor, encode_cursor
 from serving.api.schemas.ledger import (
@@ -52,24 +51,6 @@ REJECTED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _rebuild_view(request: Request, response: Response, session, revision: int) -> None:
-    """After a committed sync, build the ledger view of (at least) its revision and swap it in before answering:
-    the writer reads its own write next, and readers keep the previous view meanwhile instead of waiting. The
-    route runs in the threadpool, so the build does too. A failed build does not undo the committed write: it is
-    logged and kept by the cache, and the next read retries in the background."""
-    session.rollback()  # end the request's transaction: the build reads in its own session
-    cache = request.app.state.ledger_cache
-    try:
-        view = cache.current(session, revision)
-    except LedgerError:  # no invoices yet (e.g. customers synced first): nothing to read, nothing to build
-        return
-    except Exception as exc:
-        cache.note_failure(revision, exc)
-        log.exception("building the ledger view after the sync to revision %s failed", revision)
-        return
-    response.headers[LEDGER_REVISION_HEADER] = str(view.revision)
-
-
 def _result(result: SyncResult) -> SyncResultPublic:
     (counts,) = result.tables
     return SyncResultPublic(
@@ -92,7 +73,7 @@ def _sync(
             status.HTTP_413_CONTENT_TOO_LARGE, f"at most {MAX_BATCH_ROWS:,} rows per batch; split the file"
         )
     result = sync_batch(session, table, raw, file_name, actor, base_currency=settings.base_currency)
-    _rebuild_view(request, response, session, result.revision)
+    build_own_write(request, response, session, result.revision)
     return _result(result)
 
 
@@ -117,7 +98,7 @@ def sync_ledger(
         name: records_frame([row.model_dump(exclude_unset=True) for row in rows], name) for name, rows in given.items()
     }
     result = sync_tables(session, frames, {name: name for name in frames}, actor, base_currency=settings.base_currency)
-    _rebuild_view(request, response, session, result.revision)
+    build_own_write(request, response, session, result.revision)
     return LedgerSyncPublic(
         tables=[TableCountsPublic(**asdict(c)) for c in result.tables],
         revision=result.revision,
