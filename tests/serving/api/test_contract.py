@@ -140,3 +140,13 @@ def test_an_extra_column_named_with_nul_is_rejected_not_stored(client, keys, tin
     assert response.status_code == 422, response.text
     (problem,) = response.json()["problems"]
     assert problem["column"] == "note\x00" and problem["rule"] == "storage" and problem["row"] is None
+
+
+def test_a_parent_id_with_nul_is_rejected_not_looked_up(client, keys, tiny_loaded):
+    """A child row naming a parent id PostgreSQL cannot hold (NUL) was looked up in the store before the storage
+    check and answered 500 (DataError, found by the fuzz test); it is a 422 naming the row and the column."""
+    dispute = {"dispute_id": "D-nul", "invoice_id": "I\x00", "opened_date": "2024-02-01"}
+    response = client.post("/v1/ledger/disputes", json=[dispute], headers=headers(keys, "admin"))
+    assert response.status_code == 422, response.text
+    columns = {problem["column"] for problem in response.json()["problems"]}
+    assert "invoice_id" in columns
