@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_ledgers.py [--worlds all|name,name] [--cutoffs 3] [--out data/bench_ledgers]
         [--threads 2] [--large]
+    .venv/bin/python benchmarks/bench_ledgers.py --table DIR [DIR ...]   # the README table from earlier runs
 
 Each world is the simulator with one thing moved from the demo book (`features.simulator.customers.World`): the
 number of customers (100 to 2,000; 10,000 with `--large`), the payment-run mix (weekly runs, month- and quarter-end
@@ -148,6 +149,56 @@ def long_table(case: Case, table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def markdown_table(directories: list[Path]) -> str:
+    """The README's evidence table from the `worlds.csv` and `facts.csv` of earlier runs (one or more `--out`
+    directories): per world, payrisk / the plain LightGBM reference / customer history."""
+    worlds = pd.concat([pd.read_csv(d / "worlds.csv") for d in directories])
+    facts = pd.concat([pd.read_csv(d / "facts.csv") for d in directories]).set_index("world")
+    value = worlds.pivot_table(index=["world", "metric"], columns="model_name", values="value")
+
+    def cell(world: str, metric: str, models: tuple[str, ...], digits: int, source: pd.DataFrame = value) -> str:
+        parts = []
+        for name in models:
+            v = source.loc[(world, metric), name] if (world, metric) in source.index and name in source else np.nan
+            parts.append("-" if pd.isna(v) else f"{v:.{digits}f}")
+        return " / ".join(parts)
+
+    three = ("model", "reference_lgbm", "customer_history")
+    header = (
+        "| world (cutoffs) | timing log loss, payrisk / history | pay-date MAE, days | late AUC | default AUC | "
+        "default ECE | mean P(default) vs realised | cash WAPE, payrisk / history | P10-P90 coverage |"
+    )
+    lines = [header, "|" + "---|" * 9]
+    for world, fact in facts.iterrows():
+        lines.append(
+            f"| {world} ({fact['cutoffs']}) | {cell(world, 'timing_log_loss', ('model', 'customer_history'), 3)} | "
+            f"{cell(world, 'pay_date_mae_days', three, 2)} | {cell(world, 'late_auc', three, 3)} | "
+            f"{cell(world, 'default_auc', three, 3)} | {cell(world, 'default_ece', ('model',), 3)} | "
+            f"{fact['mean_p_default']:.3f} vs {fact['realised_default']:.3f} | "
+            f"{cell(world, 'cash_wape', ('model', 'customer_history'), 3)} | {fact['band_coverage']:.0%} |"
+        )
+    cold_files = [d / "cold_start.csv" for d in directories if (d / "cold_start.csv").exists()]
+    if cold_files:
+        cold = pd.concat([pd.read_csv(f) for f in cold_files])
+        cold = cold.pivot_table(index=["world", "metric"], columns="model_name", values="value")
+        lines += [
+            "",
+            "| cold-start customers: world (invoices) | timing log loss, payrisk / history | pay-date MAE, days | "
+            "late AUC | default AUC | default Brier, payrisk / history |",
+            "|" + "---|" * 6,
+        ]
+        two = ("model", "customer_history")
+        for world in dict.fromkeys(cold.index.get_level_values("world")):
+            lines.append(
+                f"| {world} ({int(facts.loc[world, 'cold_start_invoices'])}) | "
+                f"{cell(world, 'timing_log_loss', two, 3, cold)} | "
+                f"{cell(world, 'pay_date_mae_days', three, 2, cold)} | "
+                f"{cell(world, 'late_auc', three, 3, cold)} | {cell(world, 'default_auc', three, 3, cold)} | "
+                f"{cell(world, 'default_brier', two, 4, cold)} |"
+            )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worlds", default="all", help="comma-separated world names, or all")
@@ -155,7 +206,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("data/bench_ledgers"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--large", action="store_true", help="add the 10,000-customer world (slow)")
+    parser.add_argument(
+        "--table", type=Path, nargs="+", help="print the README table from the CSVs of earlier runs' --out folders"
+    )
     args = parser.parse_args()
+    if args.table:
+        print(markdown_table(args.table))
+        return
     cases = CASES + ([LARGE] if args.large else [])
     if args.worlds != "all":
         wanted = set(args.worlds.split(","))
