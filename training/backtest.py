@@ -160,9 +160,12 @@ class Scores:
         return Scores(proba, self.days[mask], self.p_default[mask], self.p_late[mask], self.expected_cash)
 
 
-def _from_distribution(proba: np.ndarray, days: np.ndarray, p_default: np.ndarray, rows: pd.DataFrame) -> Scores:
+def _from_distribution(
+    proba: np.ndarray, days: np.ndarray, p_default: np.ndarray, rows: pd.DataFrame, p_late: np.ndarray | None = None
+) -> Scores:
+    """Scores of a weekly distribution; P(late) read off the weeks unless given (the model's daily `p_late`)."""
     expected = (proba[:, :HORIZON_WEEKS] * rows["open_amount_base"].to_numpy()[:, None]).sum(axis=0)
-    return Scores(proba, days, p_default, late_probability(rows, proba), expected)
+    return Scores(proba, days, p_default, late_probability(rows, proba) if p_late is None else p_late, expected)
 
 
 def _model_scores(bundle, rows: pd.DataFrame, proba: np.ndarray, p_default: np.ndarray) -> Scores:
@@ -174,8 +177,7 @@ def _model_scores(bundle, rows: pd.DataFrame, proba: np.ndarray, p_default: np.n
     days = np.where(np.isfinite(days), days, expected_days_within_horizon(proba))  # no mass within 13 weeks
     to_due = rows["days_to_due"].to_numpy(dtype=np.float64)
     p_late = np.where(to_due >= 1, readouts["p_late"], np.nan)  # the question is asked only before the due date
-    expected = (proba[:, :HORIZON_WEEKS] * rows["open_amount_base"].to_numpy()[:, None]).sum(axis=0)
-    return Scores(proba, days, p_default, p_late, expected)
+    return _from_distribution(proba, days, p_default, rows, p_late)
 
 
 def _scores(name: str, bundle, others: dict, rows: pd.DataFrame) -> Scores:

@@ -268,29 +268,25 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _ledger_conflict(exc: LedgerError) -> HTTPException:
-    return HTTPException(status.HTTP_409_CONFLICT, f"the ledger cannot be used yet: {exc}")
+def _served_view(request: Request, response: Response, session: Session, current: bool) -> LedgerView:
+    cache = request.app.state.ledger_cache
+    try:
+        view = cache.current(session) if current else cache.view(session)
+    except LedgerError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"the ledger cannot be used yet: {exc}") from exc
+    response.headers[LEDGER_REVISION_HEADER] = str(view.revision)
+    return view
 
 
 def get_ledger_view(request: Request, response: Response, session: SessionDep) -> LedgerView:
     """The ledger view readers get (possibly one revision behind the store for a moment; the header says which)."""
-    try:
-        view = request.app.state.ledger_cache.view(session)
-    except LedgerError as exc:
-        raise _ledger_conflict(exc) from exc
-    response.headers[LEDGER_REVISION_HEADER] = str(view.revision)
-    return view
+    return _served_view(request, response, session, current=False)
 
 
 def get_current_ledger_view(request: Request, response: Response, session: SessionDep) -> LedgerView:
     """The ledger view at the store's revision now (waits for or makes the rebuild): for results derived from the
     ledger that are stored or handed on (scoring)."""
-    try:
-        view = request.app.state.ledger_cache.current(session)
-    except LedgerError as exc:
-        raise _ledger_conflict(exc) from exc
-    response.headers[LEDGER_REVISION_HEADER] = str(view.revision)
-    return view
+    return _served_view(request, response, session, current=True)
 
 
 def get_ledger(view: Annotated[LedgerView, Depends(get_ledger_view)]) -> Ledger:

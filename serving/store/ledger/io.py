@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from features.ledger.contract import DATE_FORMAT, TABLES
 from features.ledger.io import ROW_COLUMN
 from features.ledger.ledger import DEFAULT_HORIZON_DAYS, Ledger
+from serving.store.ledger.rows import storable
 from serving.store.models import Activity, LedgerState
 from serving.store.schema.ledger import EXTRA_COLUMN, LEDGER_TABLES
 
@@ -47,23 +48,12 @@ def read_table(
         raise ValueError(f"read_table({table!r}, column={column!r}) needs the values to look up")
     # a value the store cannot hold (NUL, an unpaired surrogate) matches no stored row, and PostgreSQL refuses it even
     # as a bound parameter: it is left out of the lookup (the batch's storage check rejects its row with a 422)
-    wanted = sorted({v for v in values if v is not None and _storable(v)})
+    wanted = sorted({v for v in values if v is not None and storable(v)})
     parts = [
         _frame(connection, ordered.where(store_table.c[column].in_(wanted[i : i + IN_CHUNK])), names)
         for i in range(0, len(wanted), IN_CHUNK)
     ]
     return pd.concat(parts, ignore_index=True) if parts else _frame(connection, ordered.where(false()), names)
-
-
-def _storable(value: object) -> bool:
-    text = str(value)
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _frame(connection: Connection, statement, names: list[str]) -> pd.DataFrame:

@@ -207,6 +207,12 @@ def _storage_message(name: str, kind: str, value: str) -> str | None:
     return None
 
 
+def storable(value: object) -> bool:
+    """Whether the store can hold this text (no NUL, no unpaired surrogate: PostgreSQL refuses both)."""
+    text = str(value)
+    return "\x00" not in text and _encodable(text)
+
+
 def _encodable(value: str) -> bool:
     if value.isascii():
         return True
