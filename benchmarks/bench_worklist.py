@@ -8,9 +8,10 @@ mid-quarter date, a quarter end), trains a bundle on the cutoff's past only (`fi
 `evaluate_cutoff` does), scores the open book as of the cutoff, and ranks every account with open invoices by the
 worklist's at stake (the PAYRISK_WORKLIST_* settings), by expected loss alone and by the aging orders. Prints, per
 ledger x cutoff, the share of later write-offs and of slipped amount (entered a worse aging bucket within 4 weeks)
-in the top 10% of accounts, and the worklist's margin over the best aging order. Targets: write-offs >= best aging
-+ 0.03 and slipped >= best aging, at every cutoff. `--cache` keeps the simulated ledgers and the scores so that a
-rerun with other weights does not retrain.
+in the top 10% of accounts, the worklist's margin over the best aging order, the hindsight ceiling (accounts ranked
+by the outcome itself) and the share of the room between the best aging order and that ceiling the worklist took.
+Targets: write-offs >= best aging + 0.03 and slipped >= best aging, at every cutoff. `--cache` keeps the simulated
+ledgers and the scores so that a rerun with other weights does not retrain.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import pandas as pd
 from features.ledger.ledger import Ledger
 from features.simulator.simulate import simulate, write_ledger
 from serving.services.stake import AGING_ORDERS
-from serving.services.worklist_backtest import evaluate_worklist_cutoff
+from serving.services.worklist_backtest import HINDSIGHT, evaluate_worklist_cutoff
 from serving.services.worklist_order import WorklistPolicy
 from serving.settings import get_settings
 from training.train import TrainConfig, fit_bundle
@@ -82,6 +83,12 @@ def main() -> None:
                 row[f"{outcome}: expected_loss"] = top.loc["expected_loss", outcome]
                 row[f"{outcome}: best aging"] = best
                 row[f"{outcome}: margin"] = top.loc["worklist", outcome] - best
+                ceiling = top.loc[HINDSIGHT, outcome]
+                row[f"{outcome}: hindsight"] = ceiling
+                # share of the room above the best aging order that the worklist took (NaN when there is none)
+                room = ceiling - best
+                taken = top.loc["worklist", outcome] - best
+                row[f"{outcome}: gap closed"] = taken / room if room > 0 else float("nan")
             rows.append(row)
             print(f"  {row['ledger']} @ {cutoff}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
     frame = pd.DataFrame(rows)

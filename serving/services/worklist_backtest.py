@@ -29,6 +29,9 @@ LATE_GRACE_DAYS = 7
 CASH_HORIZON_DAYS = 91
 OUTCOMES = ("write_off", "default", "slipped", "slipped_past_30", "late_cash", "unpaid_4_weeks")
 RANKINGS = ("worklist", "expected_loss", *AGING_ORDERS)
+HINDSIGHT = "hindsight"
+"""Not a ranking anyone can use: per outcome, the accounts ordered by that outcome itself, which is the most any
+ranking could capture at a cut (the ceiling a "share of the gap closed" is measured against)."""
 TOP_SHARE = 0.10
 
 
@@ -137,26 +140,27 @@ def capture_table(
     capacity: Mapping[str, int],
     default_capacity: int,
 ) -> pd.DataFrame:
-    """Long table: ranking, cut (top_10pct | capacity), outcome, capture (share 0-1), accounts chosen."""
+    """Long table: ranking, cut (top_10pct | capacity), outcome, capture (share 0-1), accounts chosen. Besides
+    RANKINGS, a HINDSIGHT row per cut and outcome: the capture of the accounts ranked by that outcome itself."""
     per_account = outcomes.groupby("customer_id")[list(OUTCOMES)].sum().reindex(rankings.index, fill_value=0.0)
-    records = []
-    for ranking in RANKINGS:
-        score = rankings[ranking]
-        cuts = {
+
+    def cuts(score: pd.Series) -> dict[str, pd.Index]:
+        return {
             "top_10pct": top_accounts(score, int(np.ceil(TOP_SHARE * len(score)))),
             "capacity": capacity_accounts(score, collectors, capacity, default_capacity),
         }
-        for cut, chosen in cuts.items():
-            for outcome in OUTCOMES:
-                records.append(
-                    {
-                        "ranking": ranking,
-                        "cut": cut,
-                        "outcome": outcome,
-                        "capture": capture(score, per_account[outcome], chosen),
-                        "accounts": len(chosen),
-                    }
-                )
+
+    def record(ranking: str, cut: str, outcome: str, chosen: pd.Index) -> dict:
+        captured = capture(per_account[outcome], per_account[outcome], chosen)
+        return {"ranking": ranking, "cut": cut, "outcome": outcome, "capture": captured, "accounts": len(chosen)}
+
+    records = []
+    for ranking in RANKINGS:
+        for cut, chosen in cuts(rankings[ranking]).items():
+            records.extend(record(ranking, cut, outcome, chosen) for outcome in OUTCOMES)
+    for outcome in OUTCOMES:
+        for cut, chosen in cuts(per_account[outcome]).items():
+            records.append(record(HINDSIGHT, cut, outcome, chosen))
     return pd.DataFrame(records)
 
 
@@ -181,7 +185,8 @@ def worklist_summary(table: pd.DataFrame, cut: str = "top_10pct") -> pd.DataFram
     """Rankings (rows) x outcomes (columns): capture at `cut`, mean over cutoffs."""
     chosen = table[table["cut"] == cut]
     summary = chosen.pivot_table(index="ranking", columns="outcome", values="capture", aggfunc="mean")
-    return summary.reindex(index=[r for r in RANKINGS if r in summary.index], columns=list(OUTCOMES))
+    order = [r for r in (*RANKINGS, HINDSIGHT) if r in summary.index]
+    return summary.reindex(index=order, columns=list(OUTCOMES))
 
 
 def worklist_backtest(ledger: Ledger, trained: list[tuple[object, object]], policy: WorklistPolicy) -> pd.DataFrame:

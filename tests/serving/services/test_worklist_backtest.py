@@ -50,6 +50,12 @@ def test_capture_table_ranks_every_account_by_each_ordering():
     assert top.loc["worklist", "capture"] == pytest.approx(0.8)  # top 10% of 10 accounts = C0
     assert top.loc["expected_loss", "capture"] == pytest.approx(0.2)  # C2
     assert top.loc["worklist", "accounts"] == 1
+    assert top.loc["hindsight", "capture"] == pytest.approx(0.8)  # the ceiling: C0, the largest write-off
+    two = capture_table(rankings, outcomes.assign(write_off=[20.0, 80.0]), pd.Series(dtype="str"), {}, 2)
+    ceiling = two[(two["cut"] == "top_10pct") & (two["outcome"] == "write_off")].set_index("ranking")["capture"]
+    assert ceiling["hindsight"] == pytest.approx(0.8)  # now C2, which the worklist does not pick
+    assert ceiling["worklist"] == pytest.approx(0.2)
+    assert (ceiling.drop("hindsight").dropna() <= ceiling["hindsight"]).all()
 
 
 def test_outcomes_after_the_cutoff(tiny):
