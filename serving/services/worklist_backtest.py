@@ -154,7 +154,7 @@ def capture_table(
         captured = capture(per_account[outcome], per_account[outcome], chosen)
         return {"ranking": ranking, "cut": cut, "outcome": outcome, "capture": captured, "accounts": len(chosen)}
 
-    records = []
+    records: list[dict] = []
     for ranking in RANKINGS:
         for cut, chosen in cuts(rankings[ranking]).items():
             records.extend(record(ranking, cut, outcome, chosen) for outcome in OUTCOMES)
