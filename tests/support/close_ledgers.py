@@ -1,0 +1,74 @@
+"""A hand-made ledger for the period close (tests of serving/services/close.py, the closes store and routes), with
+every figure of the close of 2024-06 worked out by hand in docs/close.md's worked example and in the tests.
+
+History (customer C1, segment smb): H1 1000.00 paid on time; H2 400.00 written off 2024-04-15; H3 600.00 paid 25
+days late; H4 500.00, 200.00 paid, the remaining 300.00 written off 2024-06-10 (in the period). Open at 2024-06-30:
+O1 1000.00 (C1, current), O2 2500.00 less 500.00 paid = 2000.00 (C2 enterprise, 30 days past due), O3 333.33
+(C1, 60 days past due), O4 250.00 (C2, current). With `after=True`, facts dated after the period end too (a July
+payment on O2, a July write-off of O3, an invoice of July): a close of 2024-06 must not see them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from features.ledger.ledger import Ledger
+
+PERIOD = "2024-06"
+P_DEFAULT = {"O1": 0.02, "O2": 0.1, "O3": 0.3333, "O4": 0.05}
+
+
+def close_tables(after: bool = False) -> dict[str, list[dict]]:
+    invoices = [
+        ("H1", "C1", "2024-01-01", "2024-01-31", "1000.00"),
+        ("H2", "C1", "2024-01-01", "2024-01-31", "400.00"),
+        ("H3", "C1", "2024-02-15", "2024-03-16", "600.00"),
+        ("H4", "C1", "2024-03-01", "2024-03-31", "500.00"),
+        ("O1", "C1", "2024-06-01", "2024-07-01", "1000.00"),
+        ("O2", "C2", "2024-05-01", "2024-05-31", "2500.00"),
+        ("O3", "C1", "2024-04-01", "2024-05-01", "333.33"),
+        ("O4", "C2", "2024-06-10", "2024-07-10", "250.00"),
+    ]
+    payments = [
+        ("P1", "H1", "2024-02-20", "1000.00"),
+        ("P2", "H3", "2024-04-10", "600.00"),
+        ("P3", "H4", "2024-04-20", "200.00"),
+        ("P4", "O2", "2024-06-15", "500.00"),
+    ]
+    adjustments = [
+        ("W1", "H2", "2024-04-15", "400.00", "write_off"),
+        ("W2", "H4", "2024-06-10", "300.00", "write_off"),
+    ]
+    if after:
+        invoices.append(("O5", "C2", "2024-07-02", "2024-08-01", "999.00"))
+        payments.append(("P5", "O2", "2024-07-03", "2000.00"))
+        adjustments.append(("W3", "O3", "2024-07-15", "333.33", "write_off"))
+    return {
+        "customers": [
+            {"customer_id": "C1", "name": "Acme", "segment": "smb", "currency": "USD", "collector_id": "K1"},
+            {"customer_id": "C2", "name": "Bolt", "segment": "enterprise", "currency": "USD", "collector_id": "K2"},
+        ],
+        "invoices": [
+            dict(zip(("invoice_id", "customer_id", "invoice_date", "due_date", "amount"), row, strict=True))
+            | {"currency": "USD"}
+            for row in invoices
+        ],
+        "payments": [
+            dict(zip(("payment_id", "invoice_id", "payment_date", "amount"), row, strict=True)) for row in payments
+        ],
+        "adjustments": [
+            dict(zip(("adjustment_id", "invoice_id", "date", "amount", "kind"), row, strict=True))
+            for row in adjustments
+        ],
+    }
+
+
+def close_ledger(after: bool = False) -> Ledger:
+    tables = {name: pd.DataFrame(rows) for name, rows in close_tables(after).items()}
+    return Ledger.from_tables(tables, known_until="2024-08-31" if after else "2024-06-30")
+
+
+def close_scores(p_default: dict[str, float] | None = None) -> pd.DataFrame:
+    """P(default) of the invoices open at 2024-06-30 (what a scoring run as of the period end would hold)."""
+    chosen = P_DEFAULT if p_default is None else p_default
+    return pd.DataFrame({"invoice_id": list(chosen), "p_default": list(chosen.values())})
