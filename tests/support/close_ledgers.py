@@ -72,3 +72,25 @@ def close_scores(p_default: dict[str, float] | None = None) -> pd.DataFrame:
     """P(default) of the invoices open at 2024-06-30 (what a scoring run as of the period end would hold)."""
     chosen = P_DEFAULT if p_default is None else p_default
     return pd.DataFrame({"invoice_id": list(chosen), "p_default": list(chosen.values())})
+
+
+def store_close_run(sessions, as_of: str = "2024-06-30", p_default: dict[str, float] | None = None) -> int:
+    """A succeeded scoring run as of `as_of` holding `p_default` (default: the June open book's); its id."""
+    import datetime as dt
+
+    from serving.store.scores import finish_run, start_run
+    from tests.support.databases import TEST_ACTOR
+    from tests.support.scores import score_row
+
+    rows = []
+    for invoice_id, p in (P_DEFAULT if p_default is None else p_default).items():
+        row = score_row(invoice_id, "C1", 100.0, p, 0.05, 0.05, 0.15)
+        row["as_of"] = pd.Timestamp(as_of)
+        rows.append(row)
+    with sessions() as session:
+        run = start_run(session, dt.date.fromisoformat(as_of), "close-test-model", "fingerprint", TEST_ACTOR)
+        return finish_run(session, run, pd.DataFrame(rows), TEST_ACTOR).id
+
+
+JULY_P_DEFAULT = {"O1": 0.1, "O4": 0.05, "O5": 0.01}
+"""P(default) of the invoices open at 2024-07-31 in the longer ledger (O2 paid and O3 written off in July)."""
