@@ -25,7 +25,15 @@ from sqlalchemy.orm import Session
 
 from features.errors import PayriskError
 from features.ledger.ledger import Ledger
-from serving.services.close import Accounts, Adjustment, CloseError, CloseInputs, compute_close, period_bounds
+from serving.services.close import (
+    Accounts,
+    Adjustment,
+    CloseError,
+    CloseInputs,
+    check_period_over,
+    compute_close,
+    period_bounds,
+)
 from serving.store import audit
 from serving.store.engine import write_lock
 from serving.store.models import Close, ScoringRun
@@ -99,6 +107,7 @@ def prepare_close(
     """Compute and store a prepared close of `period` (see the module docstring). Raises CloseError for bad inputs
     (period, basis, scores) and CloseRefused when the store's state forbids it."""
     _, end = period_bounds(period)
+    check_period_over(period, ledger.known_until)
     with write_lock(session):
         approved = session.execute(
             select(Close).where(Close.status == "approved", Close.period >= period).order_by(Close.period.desc())
