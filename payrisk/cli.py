@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from payrisk.commands.backtest import backtest
+from payrisk.commands.close import close_app
 from payrisk.commands.features import features
 from payrisk.commands.import_ import import_ledger
 from payrisk.commands.keys import keys_app
@@ -28,6 +29,7 @@ app.command("serve")(serve)
 app.command("worklist")(worklist)
 app.add_typer(keys_app, name="keys")
 app.add_typer(store_app, name="store")
+app.add_typer(close_app, name="close")
 for _command in (train, score, forecast, backtest, promote):
     app.command(_command.__name__)(_command)
 

@@ -144,6 +144,13 @@ def previous_period(period: str) -> str:
     return (start - pd.DateOffset(months=1)).strftime("%Y-%m")
 
 
+def last_full_period(known_until: pd.Timestamp) -> str:
+    """The latest month the ledger covers to its end (the month of `known_until` if it is its last day)."""
+    day = pd.Timestamp(known_until).normalize()
+    end = day if day == day + pd.offsets.MonthEnd(0) else day - pd.offsets.MonthEnd(1)
+    return end.strftime("%Y-%m")
+
+
 def check_period_over(period: str, known_until: pd.Timestamp) -> None:
     """Raise CloseError unless the ledger covers the whole period (a close of a month not over would miss facts)."""
     _, end = period_bounds(period)

@@ -4,8 +4,9 @@ every figure of the close of 2024-06 worked out by hand in docs/close.md's worke
 History (customer C1, segment smb): H1 1000.00 paid on time; H2 400.00 written off 2024-04-15; H3 600.00 paid 25
 days late; H4 500.00, 200.00 paid, the remaining 300.00 written off 2024-06-10 (in the period). Open at 2024-06-30:
 O1 1000.00 (C1, current), O2 2500.00 less 500.00 paid = 2000.00 (C2 enterprise, 30 days past due), O3 333.33
-(C1, 60 days past due), O4 250.00 (C2, current); a dispute on O2 opened on 2024-06-30. With `after=True`, facts dated after the period end too (a July
-payment on O2, a July write-off of O3, an invoice of July): a close of 2024-06 must not see them.
+(C1, 60 days past due), O4 250.00 (C2, current); a dispute on O2 opened on 2024-06-30. With `after=True`, facts
+dated after the period end too (a July payment on O2, a July write-off of O3, an invoice of July): a close of
+2024-06 must not see them.
 """
 
 from __future__ import annotations
