@@ -97,3 +97,30 @@ def store_close_run(sessions, as_of: str = "2024-06-30", p_default: dict[str, fl
 
 JULY_P_DEFAULT = {"O1": 0.1, "O4": 0.05, "O5": 0.01}
 """P(default) of the invoices open at 2024-07-31 in the longer ledger (O2 paid and O3 written off in July)."""
+
+
+def variance_tables() -> dict[str, list[dict]]:
+    """The longer ledger plus a payment of 999.00 on O5 (issued 07-02, after the run) on 2024-07-05."""
+    tables = close_tables(after=True)
+    tables["payments"].append({"payment_id": "P6", "invoice_id": "O5", "payment_date": "2024-07-05", "amount": "999"})
+    return tables
+
+
+def variance_ledger() -> Ledger:
+    return Ledger.from_tables({n: pd.DataFrame(r) for n, r in variance_tables().items()}, known_until="2024-08-31")
+
+
+def variance_scores(as_of: str = "2024-06-30") -> pd.DataFrame:
+    """A run's scores as of `as_of`: O1 1000.00 with P(week k) 0.2 in weeks 1-4, O2 2000.00 with 0.25, O4 250.00
+    with 0.1 (tests/serving/services/test_forecast_variance.py works the variance out by hand)."""
+    from tests.support.scores import score_row
+
+    frame = pd.DataFrame(
+        [
+            score_row("O1", "C1", 1000.0, 0.02, 0.2, 0.02, 0.02),
+            score_row("O2", "C2", 2000.0, 0.1, 0.25, 0.0, 0.0),
+            score_row("O4", "C2", 250.0, 0.05, 0.1, 0.06, 0.06),
+        ]
+    )
+    frame["as_of"] = pd.Timestamp(as_of)
+    return frame
