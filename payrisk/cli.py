@@ -14,6 +14,7 @@ from payrisk.commands.serve import serve
 from payrisk.commands.simulate import simulate
 from payrisk.commands.store import store_app
 from payrisk.commands.validate import validate
+from payrisk.commands.variance import variance
 from payrisk.commands.worklist import worklist
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app.command("import")(import_ledger)
 app.command("features")(features)
 app.command("serve")(serve)
 app.command("worklist")(worklist)
+app.command("variance")(variance)
 app.add_typer(keys_app, name="keys")
 app.add_typer(store_app, name="store")
 app.add_typer(close_app, name="close")
