@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from serving.api.deps import get_ledger_view
 from serving.api.routes import (
     activities,
+    agencies,
     audit,
     closes,
     forecast,
@@ -99,6 +100,19 @@ def _all_dependencies(dependant: Any) -> list[Any]:
 
 
 api_router = APIRouter()
-for module in (ledger, activities, kpis, worklists, scoring, forecast, forecast_variance, models, keys, audit, closes):
+for module in (
+    ledger,
+    activities,
+    kpis,
+    worklists,
+    scoring,
+    forecast,
+    forecast_variance,
+    models,
+    keys,
+    audit,
+    closes,
+    agencies,
+):
     document_common_errors(module.router.routes)
     api_router.include_router(module.router, responses=AUTH_RESPONSES)

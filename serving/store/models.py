@@ -1,6 +1,7 @@
 """Every store table, importable from one place (Alembic's target metadata is `Base.metadata`)."""
 
 from serving.store.base import Base
+from serving.store.schema.agency import AgencyPlacement, AgencyRecovery
 from serving.store.schema.close import CLOSE_STATUSES, Close
 from serving.store.schema.ledger import (
     LEDGER_MODELS,
@@ -34,6 +35,8 @@ __all__ = [
     "TABLE_KEYS",
     "Activity",
     "Adjustment",
+    "AgencyPlacement",
+    "AgencyRecovery",
     "ApiKey",
     "AuditEntry",
     "Base",
