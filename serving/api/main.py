@@ -29,6 +29,7 @@ from serving.api.routes import (
     kpis,
     ledger,
     models,
+    packages,
     scoring,
     worklists,
 )
@@ -113,6 +114,7 @@ for module in (
     audit,
     closes,
     agencies,
+    packages,
 ):
     document_common_errors(module.router.routes)
     api_router.include_router(module.router, responses=AUTH_RESPONSES)
