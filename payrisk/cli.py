@@ -10,6 +10,7 @@ from payrisk.commands.features import features
 from payrisk.commands.import_ import import_ledger
 from payrisk.commands.keys import keys_app
 from payrisk.commands.model import forecast, promote, score, train
+from payrisk.commands.package import package
 from payrisk.commands.serve import serve
 from payrisk.commands.simulate import simulate
 from payrisk.commands.store import store_app
@@ -29,6 +30,7 @@ app.command("features")(features)
 app.command("serve")(serve)
 app.command("worklist")(worklist)
 app.command("variance")(variance)
+app.command("package")(package)
 app.add_typer(keys_app, name="keys")
 app.add_typer(store_app, name="store")
 app.add_typer(close_app, name="close")

@@ -77,7 +77,7 @@ TEMPLATE = """<!doctype html>
  table { border-collapse: collapse; margin-bottom: 1.2em; font-size: 8pt; }
  th, td { border: 1px solid #bbb; padding: 2px 5px; text-align: right; }
  th { background: #eee; } td.text { text-align: left; }
- img { width: 100%; max-width: 760px; }
+ img { width: 12.5cm; margin-right: 0.5cm; }
  @page { size: A4 landscape; margin: 1.2cm; }
 </style></head><body>
 <h1>Monthly collections package: {{ f.period }}</h1>

@@ -63,3 +63,13 @@ def test_bad_period_and_adjustment_without_reason_are_refused(store):
     refused = run("--period", "2024-06", "--adjustment", "10")
     assert refused.exit_code == 1 and "reason" in refused.output
     assert run().exit_code == 2
+
+
+def test_package_writes_html_pdf_and_workbook(store, tmp_path):
+    assert run("--period", "2024-06", "--as", "maker").exit_code == 0
+    result = CliRunner().invoke(app, ["package", "--period", "last", "--out", str(tmp_path / "pkg")])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "pkg").iterdir())
+    assert names == ["package-2024-06.html", "package-2024-06.pdf", "package-2024-06.xlsx"]
+    assert (tmp_path / "pkg" / "package-2024-06.pdf").read_bytes().startswith(b"%PDF")
+    assert "343.6" in (tmp_path / "pkg" / "package-2024-06.html").read_text()  # June's allowance (the model ECL) in the trend
