@@ -200,8 +200,8 @@ def forecast_accuracy(ledger: Ledger, runs: Sequence[RunScores]) -> list[dict]:
         {
             "horizon_weeks": h,
             "weeks": v["weeks"],
-            "wape_percent": _pct(v["wape_percent"]),  # type: ignore[arg-type]
-            "bias_percent": _pct(v["bias_percent"]),  # type: ignore[arg-type]
+            "wape_percent": _pct(v["wape_percent"]),
+            "bias_percent": _pct(v["bias_percent"]),
         }
         for h, v in summary.items()
     ]

@@ -42,7 +42,9 @@ class RecallCreate(BaseModel):
 class RecoveryCreate(BaseModel):
     date: PlausibleDate
     amount: Decimal = Field(ge=0, max_digits=16, decimal_places=2, description="Recovered, invoice currency.")
-    fee: Decimal = Field(0, ge=0, max_digits=16, decimal_places=2, description="The agency's fee, invoice currency.")
+    fee: Decimal = Field(
+        Decimal(0), ge=0, max_digits=16, decimal_places=2, description="The agency's fee, invoice currency."
+    )
     note: Text | None = None
 
 

@@ -72,4 +72,4 @@ def test_package_writes_html_pdf_and_workbook(store, tmp_path):
     names = sorted(p.name for p in (tmp_path / "pkg").iterdir())
     assert names == ["package-2024-06.html", "package-2024-06.pdf", "package-2024-06.xlsx"]
     assert (tmp_path / "pkg" / "package-2024-06.pdf").read_bytes().startswith(b"%PDF")
-    assert "343.6" in (tmp_path / "pkg" / "package-2024-06.html").read_text()  # June's allowance (the model ECL) in the trend
+    assert "343.6" in (tmp_path / "pkg" / "package-2024-06.html").read_text()  # June's allowance (model ECL)
