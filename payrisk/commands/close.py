@@ -78,6 +78,9 @@ def close(
     scoring_run: Annotated[
         int | None, typer.Option("--scoring-run", help="Default: the latest succeeded run as of the period end.")
     ] = None,
+    matrix_by: Annotated[
+        str | None, typer.Option("--matrix-by", help="segment or country: one provision matrix per group.")
+    ] = None,
     score: Annotated[
         bool, typer.Option("--score", help="Score the book as of the period end first if no run is stored.")
     ] = False,
@@ -115,6 +118,7 @@ def close(
                     adjustment=made,
                     accounts=Accounts(settings.gl_bad_debt_expense, settings.gl_allowance, settings.gl_receivables),
                     scoring_run_id=scoring_run,
+                    matrix_by=matrix_by,
                 )
             except (CloseError, CloseRefused) as exc:
                 raise _fail(str(exc)) from exc

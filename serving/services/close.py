@@ -36,6 +36,7 @@ from serving.services.kpis import AGING_BUCKETS, CLOSING_RATE, aging, compute_kp
 from serving.services.provision import LOOKBACK_MONTHS, matrix_cents
 
 BASES = ("model", "matrix")
+MATRIX_GROUPS = ("segment", "country")
 NO_SEGMENT = "(none)"
 CENT = Decimal("0.01")
 PERIOD_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -93,6 +94,9 @@ class CloseInputs:
     previous_close_id: int | None = None
     accounts: Accounts = Accounts()
     lookback_months: int = LOOKBACK_MONTHS
+    matrix_by: str | None = None
+    """None: one provision matrix for the book; 'segment' or 'country' (the region): one matrix per group, each
+    with its own history's loss rates, the matrix allowance being the sum of the groups'."""
 
     def as_json(self) -> dict:
         out = asdict(self)
@@ -114,6 +118,7 @@ class CloseInputs:
             previous_close_id=data.get("previous_close_id"),
             accounts=Accounts(**data["accounts"]),
             lookback_months=int(data["lookback_months"]),
+            matrix_by=data.get("matrix_by"),
         )
 
 
@@ -166,6 +171,8 @@ def compute_close(ledger: Ledger, scores: pd.DataFrame, inputs: CloseInputs) -> 
     `p_default` for every invoice open at the period end (a scoring run as of the period end)."""
     if inputs.basis not in BASES:
         raise CloseError(f"basis '{inputs.basis}' is not one of {', '.join(BASES)}")
+    if inputs.matrix_by is not None and inputs.matrix_by not in MATRIX_GROUPS:
+        raise CloseError(f"matrix_by '{inputs.matrix_by}' is not one of {', '.join(MATRIX_GROUPS)}")
     if not Decimal(0) <= inputs.lgd <= Decimal(1):
         raise CloseError(f"LGD {inputs.lgd} is not in [0, 1]")
     start, end = period_bounds(inputs.period)
@@ -175,6 +182,9 @@ def compute_close(ledger: Ledger, scores: pd.DataFrame, inputs: CloseInputs) -> 
     invoices = model_ecl_invoices(cut, book, scores, inputs.lgd)
     model = ecl_pools(invoices)
     matrix = matrix_allowance(cut, end, inputs.lookback_months)
+    groups = [] if inputs.matrix_by is None else grouped_matrices(cut, end, inputs.lookback_months, inputs.matrix_by)
+    if groups:
+        matrix = {**matrix, "total_cents": sum(g["total_cents"] for g in groups)}
     write_offs = period_write_offs(cut, start, end)
     basis_cents = model["total_cents"] if inputs.basis == "model" else matrix["total_cents"]
     adjustment_cents = 0 if inputs.adjustment is None else to_cents(inputs.adjustment.amount)
@@ -227,6 +237,8 @@ def compute_close(ledger: Ledger, scores: pd.DataFrame, inputs: CloseInputs) -> 
         "provision_matrix": {
             "rows": matrix["rows"],
             "total": cents_text(matrix["total_cents"]),
+            "by": inputs.matrix_by,
+            "groups": [{"group": g["group"], "rows": g["rows"], "total": cents_text(g["total_cents"])} for g in groups],
             "lookback_months": inputs.lookback_months,
             "formula": MATRIX_FORMULA.format(months=inputs.lookback_months, horizon=cut.default_days),
         },
@@ -355,6 +367,39 @@ def matrix_allowance(ledger: Ledger, end: pd.Timestamp, lookback_months: int) ->
             }
         )
     return {"rows": rows, "total_cents": total}
+
+
+def grouped_matrices(ledger: Ledger, end: pd.Timestamp, lookback_months: int, by: str) -> list[dict]:
+    """One provision matrix per customer group (`by`: a customers column), each from its own customers' history;
+    a group with no known history in a bucket has no loss rate there (allowance 0), as for the whole book."""
+    customers = ledger.customers
+    labels = customers[by].astype("object").where(customers[by].notna(), NO_SEGMENT) if by in customers else None
+    if labels is None:
+        return []
+    labels = labels.map(lambda v: str(v).strip() or NO_SEGMENT)
+    out = []
+    for group in sorted(set(labels)):
+        ids = set(customers.loc[(labels == group).to_numpy(), "customer_id"].astype(str))
+        out.append({"group": group, **matrix_allowance(_customers_ledger(ledger, ids), end, lookback_months)})
+    return out
+
+
+def _customers_ledger(ledger: Ledger, customer_ids: set[str]) -> Ledger:
+    """The ledger of these customers only (their invoices and what hangs on them; fx rates whole)."""
+    tables = dict(ledger.tables)
+    tables["customers"] = ledger.customers[ledger.customers["customer_id"].astype(str).isin(customer_ids)]
+    invoices = ledger.invoices[ledger.invoices["customer_id"].astype(str).isin(customer_ids)]
+    tables["invoices"] = invoices
+    for name in ("payments", "adjustments", "disputes", "promises"):
+        frame = ledger.tables[name]
+        tables[name] = frame[frame["invoice_id"].isin(invoices["invoice_id"])]
+    return Ledger(
+        tables,
+        base_currency=ledger.base_currency,
+        default_days=ledger.default_days,
+        known_until=ledger.known_until,
+        extras=ledger.extras,
+    )
 
 
 def period_write_offs(ledger: Ledger, start: pd.Timestamp, end: pd.Timestamp) -> list[dict]:

@@ -103,6 +103,7 @@ def prepare_close(
     adjustment: Adjustment | None = None,
     accounts: Accounts | None = None,
     scoring_run_id: int | None = None,
+    matrix_by: str | None = None,
 ) -> Close:
     """Compute and store a prepared close of `period` (see the module docstring). Raises CloseError for bad inputs
     (period, basis, scores) and CloseRefused when the store's state forbids it."""
@@ -128,6 +129,7 @@ def prepare_close(
             opening_allowance=opening,
             previous_close_id=None if previous is None else previous.id,
             accounts=accounts or Accounts(),
+            matrix_by=matrix_by,
         )
         scores = read_scores(session, run.id)
         figures = compute_close(ledger, scores, inputs)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 
+from features.errors import LedgerError
 from serving.api.deps import LEDGER_REVISION_DOC, CurrentLedgerViewDep, FinanceActor, SessionDep, SettingsDep
 from serving.api.schemas.closes import CloseCreate, ClosePublic, CloseSummaryPublic, PeriodText, ReproductionPublic
 from serving.api.schemas.common import Message, Unprocessable
@@ -85,10 +86,11 @@ def create_close(
             adjustment=adjustment,
             accounts=Accounts(settings.gl_bad_debt_expense, settings.gl_allowance, settings.gl_receivables),
             scoring_run_id=body.scoring_run_id,
+            matrix_by=body.matrix_by,
         )
     except CloseRefused as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    except CloseError as exc:
+    except (CloseError, LedgerError) as exc:  # LedgerError: e.g. no fx rate at the period end for a currency
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     return ClosePublic(**summary(close), figures=close.figures)
 

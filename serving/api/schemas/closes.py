@@ -33,6 +33,9 @@ class CloseCreate(BaseModel):
         None, ge=1, le=2**31 - 1, description="Default: the latest succeeded scoring run as of the period end."
     )
     adjustment: AdjustmentCreate | None = Field(None, description="Optional forward-looking adjustment.")
+    matrix_by: Literal["segment", "country"] | None = Field(
+        None, description="One provision matrix per customer segment or country (region), each from its own history."
+    )
 
 
 class CloseSummaryPublic(BaseModel):

@@ -75,6 +75,19 @@ def test_provision_matrix_loss_rates_by_hand():
     assert close()["provision_matrix"]["total"] == "1860.25"
 
 
+def test_provision_matrix_by_segment_uses_each_segments_own_history():
+    """All history is smb (C1): smb gets the book's rates (O1 1000 x 0.36 = 360.00, O3 333.33 x 1); enterprise
+    (C2: O2, O4) has no known outcome in its past, so no loss rate and no matrix allowance."""
+    inputs = CloseInputs(PERIOD, basis="matrix", matrix_by="segment")
+    figures = compute_close(close_ledger(), close_scores(), inputs)
+    groups = {g["group"]: g for g in figures["provision_matrix"]["groups"]}
+    assert groups["smb"]["total"] == "693.33" and groups["enterprise"]["total"] == "0.00"
+    assert {r["loss_rate"] for r in groups["enterprise"]["rows"]} == {None}
+    assert figures["provision_matrix"]["total"] == figures["allowance"]["closing"] == "693.33"
+    assert figures["provision_matrix"]["rows"][0]["loss_rate"] == "0.36000000"  # the book's matrix stays beside
+    assert CloseInputs.from_json(figures["inputs"]) == inputs
+
+
 def test_journal_entry_balances_and_equals_the_change_in_allowance_plus_write_offs():
     figures = close()
     movement = figures["allowance"]

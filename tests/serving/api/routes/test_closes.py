@@ -57,6 +57,13 @@ def test_prepare_approve_and_export_the_journal(client, june):
     assert [c["id"] for c in listed] == [close["id"]]
 
 
+def test_a_matrix_close_by_segment(client, june):
+    body = {"period": "2024-06", "basis": "matrix", "matrix_by": "segment"}
+    response = client.post("/v1/closes", json=body, headers=headers(june, "finance"))
+    assert response.status_code == 201, response.text
+    assert response.json()["closing_allowance"] == "693.33"  # smb 360.00 + 333.33; enterprise has no history
+
+
 def test_closes_are_for_finance(client, june):
     response = client.post("/v1/closes", json={"period": "2024-06"}, headers=headers(june, "collector"))
     assert response.status_code == 403
