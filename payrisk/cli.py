@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from payrisk.commands.agency import agency_app
 from payrisk.commands.backtest import backtest
 from payrisk.commands.close import close_app
 from payrisk.commands.features import features
@@ -34,6 +35,7 @@ app.command("package")(package)
 app.add_typer(keys_app, name="keys")
 app.add_typer(store_app, name="store")
 app.add_typer(close_app, name="close")
+app.add_typer(agency_app, name="agency")
 for _command in (train, score, forecast, backtest, promote):
     app.command(_command.__name__)(_command)
 
