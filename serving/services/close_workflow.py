@@ -109,30 +109,29 @@ def prepare_close(
     (period, basis, scores) and CloseRefused when the store's state forbids it."""
     _, end = period_bounds(period)
     check_period_over(period, ledger.known_until)
+    # computed before the write lock (seconds on a big book; SQLite's lock is process-wide), checked again inside it
+    _refuse_approved(session, period)
+    run = run_for_period(session, end.date(), scoring_run_id)
+    previous = latest_approved(session, before=period)
+    opening = Decimal(previous.figures["allowance"]["closing"]) if previous is not None else Decimal(0)
+    inputs = CloseInputs(
+        period=period,
+        lgd=lgd,
+        basis=basis,
+        adjustment=adjustment,
+        opening_allowance=opening,
+        previous_close_id=None if previous is None else previous.id,
+        accounts=accounts or Accounts(),
+        matrix_by=matrix_by,
+    )
+    run_id = run.id
+    figures = compute_close(ledger, read_scores(session, run_id), inputs)
+    session.rollback()  # end the read transaction: the checks below see what was committed meanwhile
     with write_lock(session):
-        approved = session.execute(
-            select(Close).where(Close.status == "approved", Close.period >= period).order_by(Close.period.desc())
-        ).scalar()
-        if approved is not None:
-            raise CloseRefused(
-                f"period {approved.period} is closed and approved (close {approved.id}); "
-                + ("an approved close is immutable" if approved.period == period else "periods close in order")
-            )
-        run = run_for_period(session, end.date(), scoring_run_id)
-        previous = latest_approved(session, before=period)
-        opening = Decimal(previous.figures["allowance"]["closing"]) if previous is not None else Decimal(0)
-        inputs = CloseInputs(
-            period=period,
-            lgd=lgd,
-            basis=basis,
-            adjustment=adjustment,
-            opening_allowance=opening,
-            previous_close_id=None if previous is None else previous.id,
-            accounts=accounts or Accounts(),
-            matrix_by=matrix_by,
-        )
-        scores = read_scores(session, run.id)
-        figures = compute_close(ledger, scores, inputs)
+        _refuse_approved(session, period)
+        now_previous = latest_approved(session, before=period)
+        if (None if now_previous is None else now_previous.id) != inputs.previous_close_id:
+            raise CloseRefused(f"a close before {period} was approved meanwhile: prepare the period again")
         waiting = session.execute(select(Close).where(Close.period == period, Close.status == "prepared")).scalars()
         for old in waiting:
             old.status = "superseded"
@@ -142,7 +141,7 @@ def prepare_close(
             period_end=end.date(),
             status="prepared",
             basis=basis,
-            scoring_run_id=run.id,
+            scoring_run_id=run_id,
             ledger_revision=ledger_revision,
             ledger_fingerprint=figures["ledger_fingerprint"],
             previous_close_id=inputs.previous_close_id,
@@ -157,6 +156,17 @@ def prepare_close(
         audit.record(session, actor, "close.prepare", "close", str(close.id), after=close_summary(close))
         session.commit()
     return close
+
+
+def _refuse_approved(session: Session, period: str) -> None:
+    approved = session.execute(
+        select(Close).where(Close.status == "approved", Close.period >= period).order_by(Close.period.desc())
+    ).scalar()
+    if approved is not None:
+        raise CloseRefused(
+            f"period {approved.period} is closed and approved (close {approved.id}); "
+            + ("an approved close is immutable" if approved.period == period else "periods close in order")
+        )
 
 
 def approve_close(session: Session, close_id: int, actor: audit.Actor) -> Close:
