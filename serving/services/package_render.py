@@ -74,8 +74,8 @@ TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Collections package {{ f.period }}</title>
 <style>
  body { font-family: sans-serif; font-size: 10pt; margin: 1.5em; }
- table { border-collapse: collapse; margin-bottom: 1.2em; font-size: 8pt; }
- th, td { border: 1px solid #bbb; padding: 2px 5px; text-align: right; }
+ table { border-collapse: collapse; margin-bottom: 1.2em; font-size: 6.5pt; width: 100%; table-layout: auto; }
+ th, td { border: 1px solid #bbb; padding: 1px 3px; text-align: right; overflow-wrap: anywhere; }
  th { background: #eee; } td.text { text-align: left; }
  img { width: 12.5cm; margin-right: 0.5cm; }
  @page { size: A4 landscape; margin: 1.2cm; }
