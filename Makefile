@@ -58,6 +58,7 @@ bench: install
 	$(PY) benchmarks/bench_score.py
 	$(PY) benchmarks/bench_service.py
 	$(PY) benchmarks/bench_api.py
+	$(PY) benchmarks/bench_close.py
 
 clean:
 	rm -rf data mlruns .pytest_cache

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The service demo, the last step of `make demo`: load the ledger into the store, make three API keys, store a
-# scoring run, print how to call the API, then run the service in the foreground (Ctrl-C stops it).
+# scoring run, close the last full month (journal entry CSVs) and write its collections package, print how to call
+# the API, then run the service in the foreground (Ctrl-C stops it).
 #
 #   scripts/demo_service.sh DATA_DIR LEDGER_DIR
 #
@@ -63,6 +64,17 @@ keys_file="$data_dir/demo-keys.env"
 echo "== scoring the open book and storing the run"
 "$PAYRISK" store score-all --as-of latest
 
+# The demo has no second person: two named CLI actors prepare and approve (maker-checker compares the names; the API,
+# one key per person, is what proves two people).
+echo "== the period close of the last full month (prepared by 'demo preparer', approved by 'demo approver')"
+"$PAYRISK" close --period last --score --as "demo preparer"
+"$PAYRISK" close approve --period last --as "demo approver"
+for layout in generic netsuite intacct; do
+    "$PAYRISK" close export --period last --layout "$layout" --out "$data_dir/close/journal-$layout.csv"
+done
+echo "== the monthly collections package of that month"
+"$PAYRISK" package --period last --out "$data_dir/package" || echo "warning: the package's PDF was not written (above)"
+
 cat <<TEXT
 
 == payrisk is starting on $base (Ctrl-C stops it)
@@ -76,6 +88,9 @@ Try:
   curl -s -H "X-API-Key: $collector_key" $base/v1/worklists/$collector
   # the 13-week cash forecast
   curl -s -H "X-API-Key: $finance_key" $base/v1/forecast/cash
+  # the period closes (the demo's last full month is closed and approved), the package's tables
+  curl -s -H "X-API-Key: $finance_key" $base/v1/closes
+  # package files: $data_dir/package/; journal entry CSVs: $data_dir/close/
   # readiness: public, only ready or not; with the admin key also the database, model version, last registry check
   curl -s $base/readyz
   curl -s -H "X-API-Key: $admin_key" $base/readyz

@@ -59,6 +59,16 @@ class Settings(BaseSettings):
     """Days an account worked (an activity logged) moves down the worklist, unless something changed since: a broken
     promise, a new dispute, a payment short of a promise (PAYRISK_WORKLIST_COOLDOWN_DAYS)."""
 
+    lgd: float = Field(default=1.0, ge=0, le=1)
+    """Loss given default of the period close's model-based expected credit loss (PAYRISK_LGD): the share of a
+    defaulted invoice's open amount that is lost (1: all of it). ECL = open amount x P(default) x LGD."""
+    gl_bad_debt_expense: str = "6100"
+    """General-ledger account the close's journal entry debits for bad-debt expense (PAYRISK_GL_BAD_DEBT_EXPENSE)."""
+    gl_allowance: str = "1290"
+    """General-ledger account of the allowance for doubtful accounts, a contra-asset (PAYRISK_GL_ALLOWANCE)."""
+    gl_receivables: str = "1200"
+    """General-ledger account of trade accounts receivable, credited by write-offs (PAYRISK_GL_RECEIVABLES)."""
+
     max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     """Largest request body accepted, in bytes (PAYRISK_MAX_BODY_BYTES); larger: 413, checked on Content-Length and
     while the body streams in, after the API key is checked (an unauthenticated body is never read)."""

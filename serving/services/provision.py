@@ -37,8 +37,11 @@ def month_ends(as_of: object, months: int = LOOKBACK_MONTHS) -> list[pd.Timestam
     return [to_date(last - pd.offsets.MonthEnd(k)) for k in range(months - 1, -1, -1)]
 
 
-def provision_matrix(ledger: Ledger, as_of: object, lookback_months: int = LOOKBACK_MONTHS) -> list[MatrixRow]:
-    """Loss rate per aging bucket from history, and the allowance it implies on the open book at `as_of`."""
+def matrix_cents(
+    ledger: Ledger, as_of: object, lookback_months: int = LOOKBACK_MONTHS
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The history behind the loss rates, in base-currency cents at the rate as of `as_of`: per aging bucket, the
+    amount open at the past month-ends whose outcome is known at `as_of`, and the part of it that defaulted."""
     cutoff = to_date(as_of)
     status = ledger.settlement.set_index("invoice_id")
     default_by = status["due_date"] + pd.to_timedelta(ledger.default_days, unit="D")
@@ -57,6 +60,13 @@ def provision_matrix(ledger: Ledger, as_of: object, lookback_months: int = LOOKB
             exposure[bucket] += int(cents)
         for bucket, cents in book[hit].groupby("bucket")["open_cents"].sum().items():
             defaulted[bucket] += int(cents)
+    return exposure, defaulted
+
+
+def provision_matrix(ledger: Ledger, as_of: object, lookback_months: int = LOOKBACK_MONTHS) -> list[MatrixRow]:
+    """Loss rate per aging bucket from history, and the allowance it implies on the open book at `as_of`."""
+    cutoff = to_date(as_of)
+    exposure, defaulted = matrix_cents(ledger, cutoff, lookback_months)
     current = aging(open_book(ledger, cutoff))
     rows = []
     for bucket in AGING_BUCKETS:

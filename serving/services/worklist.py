@@ -7,7 +7,7 @@ from the scores, whose weeks count from the run's as-of date.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 
@@ -69,6 +69,15 @@ class OutstandingPromise:
     broken: bool
 
 
+@dataclass(frozen=True)
+class PlacedInvoice:
+    """An open invoice of the account placed with a collection agency: off the collector's list (serving.services
+    .agencies)."""
+
+    invoice_id: str
+    agency: str
+
+
 @dataclass
 class Account:
     """An account of a collector's worklist, with its open invoices, disputes, promises and suggested next action."""
@@ -99,6 +108,8 @@ class Account:
     """Within the collector's daily capacity."""
     cooling_down: bool = False
     """Worked within the cooldown days and nothing changed since (moved down)."""
+    placed: list[PlacedInvoice] = field(default_factory=list)
+    """Open invoices placed with an agency: shown here, not worked (not in `invoices` nor in the amounts)."""
 
 
 def build_worklist(
@@ -109,14 +120,23 @@ def build_worklist(
     escalate_dpd: int = 120,
     customer_ids: Sequence[str] | None = None,
     policy: WorklistPolicy | None = None,
+    placed: Mapping[str, str] | None = None,
 ) -> list[Account]:
     """The accounts (default: the customers in `scores`) with open invoices at `as_of`, by collector, each ranked
-    by at-stake amount with recently worked accounts moved down (see worklist_order); `policy` default: defaults."""
+    by at-stake amount with recently worked accounts moved down (see worklist_order); `policy` default: defaults.
+    `placed` (invoice id -> agency) are placed with an agency: they leave the list (an account with nothing else
+    open leaves it) and are named on their account's `placed`."""
     cutoff = to_date(as_of)
     policy = policy or WorklistPolicy()
     wanted = set(scores["customer_id"]) if customer_ids is None else set(customer_ids)
     book = open_book(ledger, cutoff)  # the as-of rule is applied by open_book and the filters below
     book = book[book["customer_id"].isin(wanted)]
+    placed = placed or {}
+    is_placed = book["invoice_id"].isin(list(placed)).to_numpy(dtype=bool)
+    placed_by_customer: dict[str, list[PlacedInvoice]] = {}
+    for invoice_id, customer_id in zip(book["invoice_id"][is_placed], book["customer_id"][is_placed], strict=True):
+        placed_by_customer.setdefault(customer_id, []).append(PlacedInvoice(str(invoice_id), placed[invoice_id]))
+    book = book[~is_placed]
     book = _with_scores(book, scores, cutoff, policy)
     disputes = _by_customer(_open_disputes(ledger, book, cutoff), book)
     promises = _by_customer(_latest_promises(ledger, book, cutoff), book)
@@ -154,6 +174,7 @@ def build_worklist(
                 promises=account_promises,
                 last_activity_date=last.get(customer_id, (None, None))[0],
                 last_activity_kind=last.get(customer_id, (None, None))[1],
+                placed=sorted(placed_by_customer.get(customer_id, []), key=lambda p: p.invoice_id),
             )
         )
     return order_accounts(accounts, cutoff, policy)

@@ -1,6 +1,8 @@
 """Every store table, importable from one place (Alembic's target metadata is `Base.metadata`)."""
 
 from serving.store.base import Base
+from serving.store.schema.agency import AgencyPlacement, AgencyRecovery
+from serving.store.schema.close import CLOSE_STATUSES, Close
 from serving.store.schema.ledger import (
     LEDGER_MODELS,
     TABLE_KEYS,
@@ -26,15 +28,19 @@ from serving.store.schema.service import (
 
 __all__ = [
     "ACTIVITY_KINDS",
+    "CLOSE_STATUSES",
     "LEDGER_MODELS",
     "ROLES",
     "SCORE_COLUMNS",
     "TABLE_KEYS",
     "Activity",
     "Adjustment",
+    "AgencyPlacement",
+    "AgencyRecovery",
     "ApiKey",
     "AuditEntry",
     "Base",
+    "Close",
     "Customer",
     "Dispute",
     "FxRate",

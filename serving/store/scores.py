@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from features.ledger.contract import DATE_DTYPE
 from serving.store import audit
 from serving.store.engine import write_lock
-from serving.store.models import SCORE_COLUMNS, Score, ScoringRun
+from serving.store.models import SCORE_COLUMNS, Close, Score, ScoringRun
 from serving.store.types import utcnow
 from training.contract import (
     INTEGER_COLUMNS,
@@ -112,13 +112,15 @@ def finish_run(
 def prune_runs(session: Session, as_of: dt.date, keep: int, actor: audit.Actor) -> list[int]:
     """Delete the finished (succeeded or failed) runs of `as_of` older than its newest `keep` finished ones, with
     their scores, in one transaction, audited (`scoring_run.prune`: the ids and how many score rows went). Never
-    deleted: a running run, and the run the views read (`latest_run`), whatever its rank. Returns the deleted ids."""
+    deleted: a running run, the run the views read (`latest_run`), whatever its rank, and a run a period close was
+    computed from (its scores reproduce the close). Returns the deleted ids."""
     if keep < 1:
         raise ValueError(f"keep must be at least 1, not {keep}")
     with write_lock(session):
         finished = (
             select(ScoringRun.id)
             .where(ScoringRun.as_of == as_of, ScoringRun.status.in_(FINISHED))
+            .where(ScoringRun.id.not_in(select(Close.scoring_run_id)))  # a close's scores stay: it must reproduce
             .order_by(ScoringRun.finished_at.desc(), ScoringRun.id.desc())
             .offset(keep)
         )

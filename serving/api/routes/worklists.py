@@ -18,6 +18,7 @@ from serving.api.deps import (
 )
 from serving.api.schemas.common import Identifier, PlausibleDate, cursor_query, decode_cursor, encode_cursor
 from serving.api.schemas.worklists import AccountPublic, ScoringRunRef, WorklistPublic
+from serving.services.agencies import placed_invoices
 from serving.services.ledger_index import restrict
 from serving.services.worklist import STAKE_FORMULA, build_worklist, next_action
 from serving.services.worklist_export import flatten
@@ -84,7 +85,8 @@ def read_worklist(
     cutoff = as_of or (run.as_of if run else ledger.known_until.date())
     activities = activities_frame(session, customer_ids)
     policy = WorklistPolicy.from_settings(settings)
-    accounts = build_worklist(scores, ledger, activities, cutoff, escalate_dpd, customer_ids, policy)
+    placed = placed_invoices(session, cutoff)
+    accounts = build_worklist(scores, ledger, activities, cutoff, escalate_dpd, customer_ids, policy, placed)
     page = accounts[offset : offset + limit]
     next_cursor = encode_cursor([offset + limit]) if offset + limit < len(accounts) else None
     if CSV in request.headers.get("accept", ""):
