@@ -8,7 +8,10 @@ invoices at its last day) is simulated with another seed (not counted). Reported
 (a) `ScoringBundle.score(..., with_reasons=False)`: features + probabilities + dates + ranks, invoices/s;
 (b) the same with reasons (LightGBM `pred_contrib` + phrasing), invoices/s;
 (c) the split: features (as-of cut, settlement status, build_features), model matrix, timing model (week rows,
-booster predict), default predict, contributions, reason phrasing.
+booster predict), default predict, contributions, reason phrasing;
+(d) with `--compiled DIR`: both boosters compiled with lleaves (training.compiled, cached in DIR; the compile time is
+printed), (a) again through them, and the timing model's predict on the same week rows by LightGBM and by the
+compiled forest side by side, with the largest difference between the two.
 Each run scores a fresh Ledger object (same tables), so it pays for the settlement status like a CLI run does.
 Target: >= 100,000 invoices/s for (a), features included. Peak memory is `ru_maxrss`. The machine may be shared:
 the 1-minute load average is printed beside each figure.
@@ -17,6 +20,7 @@ the 1-minute load average is printed beside each figure.
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import resource
 import sys
@@ -106,6 +110,34 @@ def split(bundle: ScoringBundle, ledger: Ledger, as_of) -> tuple[int, dict[str, 
     return n, clock.laps
 
 
+def compiled_side_by_side(bundle: ScoringBundle, ledger: Ledger, as_of, cache: Path, threads: int) -> None:
+    """(d): the bundle's boosters compiled, then scoring and the timing predict through them beside LightGBM's."""
+    fast = copy.deepcopy(bundle)
+    started = time.perf_counter()
+    status = fast.compile(cache)
+    print(f"--- (d) compiled with lleaves in {time.perf_counter() - started:.1f} s (cached in {cache}): {status}")
+    started = time.perf_counter()
+    scores = fast.score(fresh(ledger), as_of, with_reasons=False)
+    seconds = time.perf_counter() - started
+    n = len(scores)
+    print(f"(d) no reasons, compiled {seconds:8.2f} s  {n / seconds:12,.0f} invoices/s   [{load()}]")
+    rows = build_features(ledger.as_of(as_of), as_of)
+    matrix = bundle.preprocessor.transform(rows)
+    position = np.repeat(np.arange(len(rows)), HORIZON_WEEKS)
+    weeks = np.tile(np.arange(1, HORIZON_WEEKS + 1), len(rows))
+    x = with_extra(matrix, position, week_features(rows, position, weeks)[WEEK_FEATURES])
+    started = time.perf_counter()
+    lightgbm = bundle.timing.booster_.predict(x, num_threads=threads)
+    lightgbm_s = time.perf_counter() - started
+    started = time.perf_counter()
+    compiled = fast.timing.compiled_.predict(x, threads)
+    compiled_s = time.perf_counter() - started
+    print(
+        f"    timing predict, {len(x):,} week rows: LightGBM {lightgbm_s:.2f} s, compiled {compiled_s:.2f} s "
+        f"({lightgbm_s / compiled_s:.1f}x); largest difference {np.abs(lightgbm - compiled).max():.1e}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle", type=Path, default=None, help="a saved ScoringBundle (skips training)")
@@ -116,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=TrainConfig.num_threads)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--compiled", type=Path, default=None, help="also score through lleaves-compiled boosters")
     args = parser.parse_args(argv)
 
     if args.bundle:
@@ -169,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, seconds in laps.items():
             print(f"    {name:36s} {seconds:8.2f} s  {rows / seconds:12,.0f} invoices/s")
         print(f"    {'sum':36s} {sum(laps.values()):8.2f} s")
+    if args.compiled is not None:
+        compiled_side_by_side(bundle, ledger, as_of, args.compiled, args.threads)
     print(f"peak RSS {peak_rss_mb():,.0f} MB")
     print("OK" if ok else "UNDER TARGET")
     return 0 if ok else 1

@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     records them in the bundle; the service adds them to the bundle's own when it loads a model."""
     num_threads: int = 2
     """LightGBM threads: set explicitly, never left to OpenMP's default."""
+    compile_models: bool = True
+    """Predict through the boosters compiled to machine code (lleaves; PAYRISK_COMPILE_MODELS): the same
+    probabilities, 3-4x faster. Compiled when the service loads a model, cached under MODELS_DIR/compiled; when the
+    compiler is missing or fails, the service says why (GET /v1/models/current) and predicts with LightGBM."""
+    compiled_dir: Path | None = None
+    """Where compiled models are cached (PAYRISK_COMPILED_DIR; default MODELS_DIR/compiled). Entries are keyed by the
+    model text, the compiler versions and the CPU, so one directory can serve many models and processes."""
     scoring_threads: int = Field(default=1, ge=1)
     """Requests scored at the same time by POST /v1/score (PAYRISK_SCORING_THREADS). The work is CPU-bound Python, so
     more than one only time-slices the GIL: each request gets slower and none finishes sooner."""

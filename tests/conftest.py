@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 
 from tests.support.trained import Trained, train
+
+# One cache of compiled models for the whole session (keyed by model text, compiler and CPU: sharing it is safe), so
+# every app a test starts compiles the session bundle once, not once per test; set before any Settings is made.
+os.environ.setdefault("PAYRISK_COMPILED_DIR", tempfile.mkdtemp(prefix="payrisk-compiled-"))
 
 
 @pytest.fixture(scope="session")

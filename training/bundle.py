@@ -20,6 +20,7 @@ from features.labels import HORIZON_WEEKS
 from features.ledger.contract import DATE_DTYPE
 from features.ledger.ledger import Ledger
 from training.cashflow import CashCorrelations
+from training.compiled import CompileUnavailable
 from training.contract import SCORE_COLUMNS, WEEK_COLUMNS
 from training.days import DaySpread
 from training.explain import reasons as explain_reasons
@@ -86,6 +87,20 @@ class ScoringBundle:
         self.timing.num_threads = num_threads
         if self.default is not None:
             self.default.num_threads = num_threads
+
+    def compile(self, cache_dir: Path | str) -> dict[str, str]:
+        """Predict through compiled boosters (training.compiled, cached in `cache_dir`): the same scores, faster.
+        Per model, "compiled <key>" or why it stays on LightGBM; never raises for a compiler problem."""
+        status = {}
+        for name, model in (("timing", self.timing), ("default", self.default)):
+            if model is None:
+                continue
+            try:
+                model.compile(cache_dir)
+                status[name] = f"compiled {model.compiled_.key}"
+            except CompileUnavailable as exc:
+                status[name] = f"LightGBM: {exc}"
+        return status
 
     def score(self, ledger: Ledger, as_of: pd.Timestamp, with_reasons: bool = True) -> pd.DataFrame:
         """Score every invoice open at the end of day `as_of`, from what the ledger knew then.

@@ -32,6 +32,7 @@ class ModelHolder:
         self.error: str | None = None
         self.loaded_at: dt.datetime | None = None
         self.checked_at: dt.datetime | None = None
+        self.predictor: dict[str, str] = {}
         self._lock = threading.Lock()
         if load:
             self.load()
@@ -57,6 +58,12 @@ class ModelHolder:
                 log.warning("model load failed, keeping %s: %s", self.version, self.error)
                 return False
             bundle.set_threads(self.settings.num_threads)
+            if self.settings.compile_models:
+                cache = self.settings.compiled_dir or Path(self.settings.models_dir) / "compiled"
+                self.predictor = bundle.compile(cache)
+                log.info("model predictor: %s", self.predictor)
+            else:
+                self.predictor = {"all": "LightGBM (PAYRISK_COMPILE_MODELS=false)"}
             if self.settings.closing_days:  # closing days declared after training count too
                 bundle.set_closing_days([*bundle.closing_days, *self.settings.closing_days])
             swapped = self.bundle is None or bundle.version != self.bundle.version
@@ -96,6 +103,7 @@ class ModelHolder:
             "loaded_at": None if self.loaded_at is None else self.loaded_at.isoformat(),
             "checked_at": None if self.checked_at is None else self.checked_at.isoformat(),
             "last_error": self.error,
+            "predictor": dict(self.predictor),
         }
 
     def request_bundle(self) -> ScoringBundle | None:
