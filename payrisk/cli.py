@@ -12,6 +12,7 @@ from payrisk.commands.model import forecast, promote, score, train
 from payrisk.commands.serve import serve
 from payrisk.commands.simulate import simulate
 from payrisk.commands.store import store_app
+from payrisk.commands.users import users_app
 from payrisk.commands.validate import validate
 from payrisk.commands.worklist import worklist
 
@@ -27,6 +28,7 @@ app.command("features")(features)
 app.command("serve")(serve)
 app.command("worklist")(worklist)
 app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
 app.add_typer(store_app, name="store")
 for _command in (train, score, forecast, backtest, promote):
     app.command(_command.__name__)(_command)

@@ -23,6 +23,7 @@ from serving.store.schema.service import (
     Score,
     ScoringRun,
 )
+from serving.store.schema.web import WebSession, WebUser
 
 __all__ = [
     "ACTIVITY_KINDS",
@@ -44,4 +45,6 @@ __all__ = [
     "Promise",
     "Score",
     "ScoringRun",
+    "WebSession",
+    "WebUser",
 ]
