@@ -100,11 +100,11 @@ def forecast_svg(
             f'<text x="{left + step * (i + 0.5):.1f}" y="{height - 12}" text-anchor="middle" class="axis">'
             f"{escape(week[5:])}</text>"
         )
-    for i, value in enumerate(actual or []):
-        if value is not None:
+    for i, came_in in enumerate(actual or []):
+        if came_in is not None:
             parts.append(
-                f'<circle cx="{left + step * (i + 0.5):.1f}" cy="{y(value):.1f}" r="5" fill="#ef6c00">'
-                f"<title>came in: {value:,.0f} {escape(currency)}</title></circle>"
+                f'<circle cx="{left + step * (i + 0.5):.1f}" cy="{y(came_in):.1f}" r="5" fill="#ef6c00">'
+                f"<title>came in: {came_in:,.0f} {escape(currency)}</title></circle>"
             )
     parts.append("</svg>")
     return Markup("".join(parts))

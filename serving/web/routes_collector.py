@@ -364,7 +364,7 @@ def log_activity(
         return _back(customer_id, error="promised date as YYYY-MM-DD and amount as a number, please")
     new = NewActivity(
         customer_id=customer_id,
-        collector_id=user.collector_id if user.role == "collector" else owner,
+        collector_id=(user.collector_id if user.role == "collector" else owner) or "",
         kind=kind,
         date=dt.datetime.now(dt.UTC).date(),
         invoice_id=invoice_id.strip() or None,
@@ -401,7 +401,7 @@ def log_dispute(
     invoices = view.ledger.invoices
     if not ((invoices["invoice_id"] == invoice_id) & (invoices["customer_id"] == customer_id)).any():
         return _back(customer_id, error=f"invoice_id: customer {customer_id} has no invoice {invoice_id!r}")
-    row = {
+    row: dict[str, object] = {
         "dispute_id": f"WEB-D-{secrets.token_hex(6)}",
         "invoice_id": invoice_id,
         "opened_date": dt.datetime.now(dt.UTC).date().isoformat(),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 
@@ -15,6 +17,10 @@ from serving.settings import Settings
 from serving.store.users import create_user
 from tests.support.databases import TEST_ACTOR
 
+CHROMIUM = os.environ.get("PAYRISK_TEST_CHROMIUM", "/usr/bin/chromium")
+"""Debian's chromium (never `playwright install`: its download cannot work offline)."""
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+"""Where the browser tests write a screenshot of each page (ignored by git; docs/screenshots/ keeps a few)."""
 PASSWORD = "correct horse battery staple"
 USERS = (
     ("ada", "collector", "K1"),

@@ -17,12 +17,8 @@ from serving.store.keys import create_key
 from serving.store.migrate import upgrade
 from tests.support.databases import TEST_ACTOR
 from tests.support.ledgers import tiny_tables
-from tests.support.live import make_users, serving
+from tests.support.live import CHROMIUM, make_users, serving
 from tests.support.scores import store_scores
-
-CHROMIUM = os.environ.get("PAYRISK_TEST_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "screenshots"
-"""Where the browser tests write a screenshot of each page (ignored by git; docs/screenshots/ keeps a few)."""
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +33,7 @@ def live(tmp_path_factory) -> Iterator[dict]:
         _, admin_key = create_key(session, "admin", "admin", TEST_ACTOR)
         session.commit()
     users = make_users(sessions)
-    settings = Settings(
-        database_url=url, data_dir=directory, models_dir=directory / "models", model_refresh_seconds=0
-    )
+    settings = Settings(database_url=url, data_dir=directory, models_dir=directory / "models", model_refresh_seconds=0)
     with serving(settings) as base:
         response = httpx.post(f"{base}/v1/ledger", json=tiny_tables(), headers={"X-API-Key": admin_key}, timeout=60)
         assert response.status_code == 200, response.text

@@ -12,8 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from serving.store.models import Activity, AuditEntry
-from tests.serving.web.conftest import SCREENSHOTS
-from tests.support.live import PASSWORD
+from tests.support.live import PASSWORD, SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 
