@@ -22,24 +22,30 @@ def users_create(
     prompt: Annotated[
         bool, typer.Option("--password-prompt/--generate-password", help="Type the password, or have one generated.")
     ] = False,
+    reset: Annotated[
+        bool, typer.Option("--reset-if-exists", help="If the username exists, give it the new password instead.")
+    ] = False,
     database_url: DatabaseOption = None,
 ) -> None:
     """Create a user; a generated password is printed once."""
     from serving.store.engine import write_lock
-    from serving.store.users import UserRequestError, create_user, generate_password
+    from serving.store.users import UserRequestError, create_user, generate_password, reset_password
 
     err = Console(stderr=True)
     password = typer.prompt("password", hide_input=True, confirmation_prompt=True) if prompt else generate_password()
     with _session(database_url) as session, write_lock(session):
         try:
-            row = create_user(session, username, role, password, _cli_actor(), collector_id=collector_id)
+            row = reset_password(session, username, password, _cli_actor()) if reset else None
+            if row is not None and (row.role, row.collector_id) != (role, collector_id):
+                raise UserRequestError(f"{username} exists with role {row.role} ({row.collector_id or 'no collector'})")
+            if row is None:
+                row = create_user(session, username, role, password, _cli_actor(), collector_id=collector_id)
         except UserRequestError as exc:
+            session.rollback()
             err.print(f"[red]error[/red]: {exc}")
             raise typer.Exit(2) from exc
         session.commit()
-        err.print(
-            f"created user {row.id} {row.username} ({row.role}{', collector ' + collector_id if collector_id else ''})"
-        )
+        err.print(f"user {row.id} {row.username} ({row.role}{', collector ' + collector_id if collector_id else ''})")
     if not prompt:
         err.print("their password, shown only now:")
         typer.echo(password)

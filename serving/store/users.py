@@ -76,6 +76,21 @@ def create_user(
     return row
 
 
+def reset_password(session: Session, username: str, password: str, actor: audit.Actor) -> WebUser | None:
+    """A new password for an existing user (audited, never the password; their sessions end; the caller commits)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserRequestError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+    row = session.execute(select(WebUser).where(WebUser.username == username.strip())).scalar_one_or_none()
+    if row is None:
+        return None
+    row.password_hash = HASHER.hash(password)
+    session.execute(
+        update(WebSession).where(WebSession.user_id == row.id, WebSession.ended_at.is_(None)).values(ended_at=utcnow())
+    )
+    audit.record(session, actor, "user.password_reset", "web_user", str(row.id), after=public_user(row))
+    return row
+
+
 def check_password(session: Session, username: str, password: str) -> WebUser | None:
     """The active user if the password is theirs, else None (same work done for an unknown username)."""
     row = session.execute(select(WebUser).where(WebUser.username == username.strip())).scalar_one_or_none()
