@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import pandas as pd
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from serving.api.deps import SessionDep, SettingsDep
@@ -31,10 +32,11 @@ from serving.store.activities import (
 )
 from serving.store.ledger.rows import BatchRejected, records_frame
 from serving.store.ledger.sync import sync_batch
-from serving.store.models import ACTIVITY_KINDS
-from serving.store.scores import read_scores
+from serving.store.models import ACTIVITY_KINDS, Activity
+from serving.store.scores import latest_run, read_scores
 from serving.store.users import SignedIn
 from serving.web.auth import Collector, PageForbidden, check_csrf
+from serving.web.cache import cached
 from serving.web.charts import pay_range_svg
 from serving.web.render import page
 from serving.web.views import ledger_view
@@ -47,6 +49,18 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _own(user: SignedIn, collector_id: str) -> None:
     if user.role == "collector" and collector_id != user.collector_id:
         raise PageForbidden("a collector sees only their own worklist")
+
+
+def _worklist(request: Request, session: Session, settings, collector_id: str, customer_ids=None):
+    """The collector's worklist (collector_worklist), kept for the next page until the ledger, the scoring run or
+    the activities change (serving.web.cache)."""
+    view = ledger_view(request, session)
+    run = latest_run(session)
+    last_activity = session.execute(select(func.max(Activity.activity_id))).scalar()
+    key = ("worklist", collector_id, view.revision, run.id if run else None, last_activity, tuple(customer_ids or ()))
+    return cached(
+        request, key, lambda: collector_worklist(session, view, settings, collector_id, None, 120, customer_ids)
+    )
 
 
 def _collectors(request: Request, session: Session) -> list[str]:
@@ -94,8 +108,7 @@ def worklist_page(
     page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> Response:
     _own(user, collector_id)
-    view = ledger_view(request, session)
-    worklist = collector_worklist(session, view, settings, collector_id)
+    worklist = _worklist(request, session, settings, collector_id)
     accounts = _filtered(worklist.accounts, action, bucket, currency, q)
     start = (page_number - 1) * PAGE_SIZE
     shown = accounts[start : start + PAGE_SIZE]
@@ -144,8 +157,7 @@ def _export_frame(
     request: Request, session: Session, settings, user: SignedIn, collector_id: str, filters: dict[str, Any]
 ) -> pd.DataFrame:
     _own(user, collector_id)
-    view = ledger_view(request, session)
-    worklist = collector_worklist(session, view, settings, collector_id)
+    worklist = _worklist(request, session, settings, collector_id)
     return flatten(_filtered(worklist.accounts, **filters))
 
 
@@ -185,13 +197,12 @@ def export_xlsx(
 
     filters = {"action": action, "bucket": bucket, "currency": currency, "q": q}
     frame = _export_frame(request, session, settings, user, collector_id, filters)
-    book = Workbook(write_only=False)
-    sheet = book.active
-    sheet.title = f"worklist {collector_id}"[:31]
+    book = Workbook(write_only=True)  # streamed rows: several times faster than the cell-by-cell workbook
+    sheet = book.create_sheet(f"worklist {collector_id}"[:31])
+    sheet.freeze_panes = "A2"
     sheet.append(FLAT_COLUMNS)
     for row in frame.itertuples(index=False):
         sheet.append([None if _blank(v) else (v.item() if hasattr(v, "item") else v) for v in row])
-    sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)
     disposition = f'attachment; filename="worklist-{collector_id}.xlsx"'

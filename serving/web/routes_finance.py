@@ -19,9 +19,11 @@ from serving.api.routes.kpis import _model_allowance
 from serving.services.forecast import cash_forecast, with_customer_groups
 from serving.services.kpis import AGING_BUCKETS, CLOSING_RATE, aging, compute_kpis, open_book
 from serving.services.provision import LOOKBACK_MONTHS, MATRIX_FORMULA, month_ends, provision_matrix
+from serving.store.ledger.io import ledger_revision
 from serving.store.models import Customer
 from serving.store.scores import latest_run, read_scores
 from serving.web.auth import Finance
+from serving.web.cache import cached
 from serving.web.charts import BUCKET_COLOURS, aging_svg, forecast_svg
 from serving.web.render import page
 from serving.web.views import ledger_view
@@ -56,22 +58,14 @@ def forecast_page(
         return page(
             request, "error.html", user, 409, heading="No forecast yet", message="No scoring run is stored yet."
         )
-    scores = read_scores(session, run.id)
-    if group_by is not None and group_by.value not in scores.columns:
-        customers = pd.DataFrame(
-            session.execute(select(Customer.customer_id, Customer.segment, Customer.collector_id)).all(),
-            columns=["customer_id", "segment", "collector_id"],
-        )
-        scores = with_customer_groups(scores, customers)
+    correlations = _run_correlations(request, run.model_version)
+    key = ("forecast", run.id, ledger_revision(session), correlations is not None, group_by)
+    frame = cached(request, key, lambda: _forecast(session, run, group_by, correlations))
     groups: list[str] = []
     if group_by is not None:
-        groups = sorted({str(g) for g in scores[group_by.value].unique()})
-        if group and group in groups:
-            scores = scores[scores[group_by.value].astype(str) == group]
-        elif groups:
-            group = groups[0]
-            scores = scores[scores[group_by.value].astype(str) == group]
-    frame = cash_forecast(scores, 13, None, correlations=_run_correlations(request, run.model_version))
+        groups = sorted({str(g) for g in frame[group_by.value].unique()})
+        group = group if group in groups else (groups[0] if groups else None)
+        frame = frame[frame[group_by.value].astype(str) == group]
     weeks = frame.to_dict("records")
     labels = [pd.Timestamp(w["week_start"]).date().isoformat() for w in weeks]
     chart = forecast_svg(
@@ -97,6 +91,18 @@ def forecast_page(
     )
 
 
+def _forecast(session, run, group_by: ForecastGroup | None, correlations) -> pd.DataFrame:
+    """The 13-week forecast of the run's scores, per group as GET /v1/forecast/cash?group_by= computes it."""
+    scores = read_scores(session, run.id)
+    if group_by is not None and group_by.value not in scores.columns:
+        customers = pd.DataFrame(
+            session.execute(select(Customer.customer_id, Customer.segment, Customer.collector_id)).all(),
+            columns=["customer_id", "segment", "collector_id"],
+        )
+        scores = with_customer_groups(scores, customers)
+    return cash_forecast(scores, 13, group_by, correlations=correlations)
+
+
 @router.get("/receivables", response_class=HTMLResponse)
 def receivables_page(
     request: Request,
@@ -105,16 +111,11 @@ def receivables_page(
     settings: SettingsDep,
     period_days: Annotated[int, Query(ge=1, le=3660)] = 90,
 ) -> Response:
-    ledger = ledger_view(request, session).ledger
+    view = ledger_view(request, session)
+    ledger = view.ledger
     cutoff = ledger.known_until
-    report = compute_kpis(ledger, cutoff, period_days)
-    matrix = provision_matrix(ledger, cutoff)
-    dates = [*month_ends(cutoff, AGING_MONTHS - 1), cutoff]
-    history = [aging(open_book(ledger, d)) for d in dates]
-    chart = aging_svg(
-        [pd.Timestamp(d).date().isoformat() for d in dates],
-        AGING_BUCKETS,
-        [[row[b] / 100 for b in AGING_BUCKETS] for row in history],
+    report, matrix, dates, history, chart = cached(
+        request, ("receivables", view.revision, period_days), lambda: _receivables(ledger, cutoff, period_days)
     )
     figures = [(KPI_NAMES.get(name, name), asdict(figure)) for name, figure in report.figures.items()]
     return page(
@@ -138,3 +139,17 @@ def receivables_page(
         base_currency=report.base_currency,
         today=dt.date.today(),
     )
+
+
+def _receivables(ledger, cutoff, period_days: int):
+    """The KPIs, the provision matrix and the aging at the last AGING_MONTHS month-ends (one ledger revision)."""
+    report = compute_kpis(ledger, cutoff, period_days)
+    matrix = provision_matrix(ledger, cutoff)
+    dates = [*month_ends(cutoff, AGING_MONTHS - 1), cutoff]
+    history = [aging(open_book(ledger, d)) for d in dates]
+    chart = aging_svg(
+        [pd.Timestamp(d).date().isoformat() for d in dates],
+        AGING_BUCKETS,
+        [[row[b] / 100 for b in AGING_BUCKETS] for row in history],
+    )
+    return report, matrix, dates, history, chart

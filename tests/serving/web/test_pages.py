@@ -84,6 +84,8 @@ def test_a_collector_works_an_account_and_the_promise_is_in_both_logs(live, cont
     log = page.locator("#activity-log").inner_text()
     assert "promise" in log and "I2" in log and "250.00" in log and "will pay half next week" in log
     shot(page, "account")
+    page.get_by_role("link", name="← Worklist K1").click()  # the worklist kept for the pages is built anew
+    assert "worked today" in page.locator("#worklist tbody tr").first.inner_text()
     admin = browser.new_context()
     try:
         audit_page = admin.new_page()
