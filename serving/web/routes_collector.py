@@ -112,12 +112,9 @@ def worklist_page(
     accounts = _filtered(worklist.accounts, action, bucket, currency, q)
     start = (page_number - 1) * PAGE_SIZE
     shown = accounts[start : start + PAGE_SIZE]
-    today = dt.date.today()
-    worked_today = {
-        a.customer_id
-        for a in worklist.accounts
-        if a.last_activity_date is not None and a.last_activity_date.date() == today
-    }
+    today = dt.datetime.now(dt.UTC).date()
+    worked = {str(c) for (c,) in session.execute(select(Activity.customer_id).where(Activity.date == today)).all()}
+    worked_today = {a.customer_id for a in worklist.accounts if a.customer_id in worked}
     filters = {k: v for k, v in {"action": action, "bucket": bucket, "currency": currency, "q": q}.items() if v}
     currencies = sorted({i.currency for a in worklist.accounts for i in a.invoices})
     pages = max(1, -(-len(accounts) // PAGE_SIZE))
