@@ -181,3 +181,45 @@ def test_sign_out_ends_the_session(live, context, browser):
         assert again.url.startswith(live["base"] + "/login")
     finally:
         replay.close()
+
+
+def test_the_ledger_upload_applies_a_batch_or_rejects_it_whole_with_the_report(live, context):
+    from serving.store.models import Customer
+
+    page = context.new_page()
+    sign_in(page, live["base"], "root")
+    page.goto(f"{live['base']}/admin/ledger")
+    customers = (
+        b"customer_id,name,country,segment,payment_terms_days,credit_limit,currency,collector_id\n"
+        b"C3,Cheddar Ltd,GB,smb,30,5000,GBP,K1\n"
+    )
+    bad_invoices = (
+        b"invoice_id,customer_id,invoice_date,due_date,amount,currency\nI9,C9,2024-03-01,2024-03-31,100.00,USD\n"
+    )
+    files = [
+        {"name": "customers.csv", "mimeType": "text/csv", "buffer": customers},
+        {"name": "invoices.csv", "mimeType": "text/csv", "buffer": bad_invoices},
+    ]
+    page.get_by_label("CSV files").set_input_files(files)
+    page.get_by_role("button", name="Validate and apply").click()
+    page.wait_for_load_state()
+    assert "Rejected: nothing was written" in page.get_by_role("heading", level=2).inner_text()
+    first = page.locator("#report tbody tr").first.locator("td").all_inner_texts()
+    assert first[:4] == ["invoices.csv", "2", "customer_id", "C9"], first
+    shot(page, "ledger-rejected")
+    with live["sessions"]() as session:
+        assert session.get(Customer, "C3") is None  # the good file of a rejected batch is not applied either
+    page.get_by_label("CSV files").set_input_files(files[:1])
+    page.get_by_role("button", name="Validate and apply").click()
+    page.wait_for_load_state()
+    assert "Applied" in page.get_by_role("status").inner_text()
+    assert page.locator("#applied tbody tr").first.locator("td").all_inner_texts()[:2] == ["customers", "1"]
+    with live["sessions"]() as session:
+        assert session.get(Customer, "C3").collector_id == "K1"
+
+
+def test_the_models_page_says_there_is_no_registered_version(live, context):
+    page = context.new_page()
+    sign_in(page, live["base"], "dan")
+    assert "No registered versions" in page.locator("#versions").inner_text()
+    assert page.goto(f"{live['base']}/admin/audit").status == 403
