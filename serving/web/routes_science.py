@@ -14,11 +14,13 @@ from serving.api.deps import SessionDep, SettingsDep
 from serving.settings import Settings
 from serving.store import audit
 from serving.store.engine import write_lock
-from serving.web.auth import DataScientist, check_csrf
+from serving.web.auth import DataScientist, PageForbidden, check_csrf
 from serving.web.render import page
 
 router = APIRouter(include_in_schema=False)
-SHOWN_METRICS = ("timing_log_loss", "pay_date_mae_days", "default_brier", "default_auc", "cash_mape")
+SHOWN_METRICS = ("timing_log_loss", "pay_date_mae_days", "default_brier")
+"""The holdout metrics shown as columns (MLflow names them holdout_model_<name>); every metric is in the details."""
+ARTIFACT_TYPES = {".png": "image/png", ".csv": "text/csv", ".json": "application/json"}
 
 
 def _versions(settings: Settings) -> tuple[list[dict[str, Any]], str | None, str | None]:
@@ -37,7 +39,7 @@ def _versions(settings: Settings) -> tuple[list[dict[str, Any]], str | None, str
         try:
             run = client.get_run(mv.run_id)
             metrics, tags = dict(run.data.metrics), dict(run.data.tags)
-            artifacts = [a.path for a in client.list_artifacts(mv.run_id) if a.path.endswith((".png", ".csv"))]
+            artifacts = _artifacts(client, mv.run_id)
         except Exception:
             metrics, tags, artifacts = {}, {}, []
         versions.append(
@@ -46,13 +48,44 @@ def _versions(settings: Settings) -> tuple[list[dict[str, Any]], str | None, str
                 "run_id": mv.run_id,
                 "created": mv.creation_timestamp,
                 "metrics": {k: v for k, v in sorted(metrics.items())},
-                "shown": {k: metrics.get(k) for k in SHOWN_METRICS if k in metrics},
+                "shown": {k: metrics.get(f"holdout_model_{k}") for k in SHOWN_METRICS},
                 "as_of": tags.get("as_of"),
                 "reason": (mv.tags or {}).get("promotion_reason"),
                 "artifacts": artifacts,
             }
         )
     return versions, champion, None
+
+
+def _artifacts(client, run_id: str) -> list[str]:
+    """The run's plot and table files (backtest plots and tables), one folder level deep."""
+    found = []
+    for item in client.list_artifacts(run_id):
+        children = client.list_artifacts(run_id, item.path) if item.is_dir else [item]
+        found += [c.path for c in children if not c.is_dir and c.path.endswith(tuple(ARTIFACT_TYPES))]
+    return sorted(found)
+
+
+@router.get("/models/{version}/artifacts/{path:path}")
+def model_artifact(version: str, path: str, user: DataScientist, settings: SettingsDep) -> Response:
+    """One of a version's plot or table files, fetched from MLflow (only a file the run lists: no other path)."""
+    import tempfile
+    from pathlib import Path
+
+    from training import registry
+
+    registry.configure(settings.resolved_tracking_uri())
+    client = registry.client()
+    try:
+        run_id = client.get_model_version(settings.registered_model_name, version).run_id
+    except Exception as exc:
+        raise PageForbidden(f"no model version {version}") from exc
+    if path not in _artifacts(client, run_id):
+        raise PageForbidden(f"version {version} has no file {path}")
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(client.download_artifacts(run_id, path, tmp))
+        content = local.read_bytes()
+    return Response(content, media_type=ARTIFACT_TYPES[Path(path).suffix])
 
 
 @router.get("/models", response_class=HTMLResponse)
