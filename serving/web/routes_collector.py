@@ -236,8 +236,9 @@ def account_page(
 ) -> Response:
     owner = _owned_account(session, user, customer_id)
     view = ledger_view(request, session)
-    worklist = collector_worklist(session, view, settings, owner, customer_ids=[customer_id])
-    account = worklist.accounts[0] if worklist.accounts else None
+    # the account as the collector's (cached) worklist has it: the same figures, and its rank in the list
+    worklist = _worklist(request, session, settings, owner)
+    account = next((a for a in worklist.accounts if a.customer_id == customer_id), None)
     customers = view.ledger.customers
     customer = customers[customers["customer_id"] == customer_id].iloc[0].to_dict()
     ranges = {}
@@ -245,7 +246,11 @@ def account_page(
         scores = read_scores(session, worklist.run.id, [customer_id])
         for row in scores.to_dict("records"):
             ranges[row["invoice_id"]] = row
-    history = _history(view, customer_id, worklist.as_of)
+    history = cached(
+        request,
+        ("history", view.revision, customer_id, worklist.as_of),
+        lambda: _history(view, customer_id, worklist.as_of),
+    )
     activities = list_activities(session, customer_id=customer_id, limit=1000)
     charts = {}
     if account is not None:
