@@ -117,6 +117,7 @@ def receivables_page(
     report, matrix, dates, history, chart = cached(
         request, ("receivables", view.revision, period_days), lambda: _receivables(ledger, cutoff, period_days)
     )
+    run = latest_run(session)  # the model allowance sums the run's stored scores: kept per run
     figures = [(KPI_NAMES.get(name, name), asdict(figure)) for name, figure in report.figures.items()]
     return page(
         request,
@@ -135,7 +136,7 @@ def receivables_page(
         matrix=matrix,
         matrix_allowance=round(sum(row.allowance for row in matrix), 2),
         matrix_formula=MATRIX_FORMULA.format(months=LOOKBACK_MONTHS, horizon=ledger.default_days),
-        model=_model_allowance(session),
+        model=cached(request, ("model_allowance", run.id if run else None), lambda: _model_allowance(session)),
         base_currency=report.base_currency,
         today=dt.date.today(),
     )
