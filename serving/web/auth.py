@@ -57,6 +57,8 @@ def signed_in(request: Request) -> SignedIn | None:
         user = resume_session(session, token, idle)
         session.commit()
     request.state.web_user = user
+    if user is not None:
+        request.state.web_actor = user.actor  # the request guard names them when it audits a refusal
     return user
 
 

@@ -75,3 +75,15 @@ def test_the_session_cookie_does_not_open_the_api_and_keys_do_not_open_pages(web
     assert web.get("/v1/audit").status_code == 401  # /v1 stays key-only
     anonymous = TestClient(web.app, follow_redirects=False)
     assert anonymous.get("/admin/users", headers={"X-API-Key": keys["admin"]}).status_code == 303
+
+
+def test_a_refused_page_is_audited_under_the_signed_in_user(web, sessions):
+    sign_in(web, "ada")
+    assert web.get("/accounts/C2").status_code == 403
+    assert web.get("/forecast").status_code == 403
+    with sessions() as session:
+        refused = session.execute(select(AuditEntry).where(AuditEntry.action == "request.refused")).scalars().all()
+    assert {(e.actor_name, e.entity_id, e.after["status"]) for e in refused} == {
+        ("user:ada", "GET /accounts/C2", 403),
+        ("user:ada", "GET /forecast", 403),
+    }
