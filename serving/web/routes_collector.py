@@ -246,10 +246,11 @@ def account_page(
         scores = read_scores(session, worklist.run.id, [customer_id])
         for row in scores.to_dict("records"):
             ranges[row["invoice_id"]] = row
+    today = dt.datetime.now(dt.UTC).date()
     history = cached(
         request,
-        ("history", view.revision, customer_id, worklist.as_of),
-        lambda: _history(view, customer_id, worklist.as_of),
+        ("history", view.revision, customer_id, today),
+        lambda: _history(view, customer_id, today),
     )
     activities = list_activities(session, customer_id=customer_id, limit=1000)
     charts = {}
@@ -279,13 +280,14 @@ def account_page(
         base_currency=settings.base_currency,
         error=error,
         done=done,
-        today=dt.date.today(),
+        today=today,
     )
 
 
 def _history(view, customer_id: str, as_of: dt.date) -> list[dict]:
-    """The account's past as a timeline, newest first: invoices settled (how late), disputes opened and resolved,
-    promises (kept when the invoice was settled by the promised date, broken when that date passed without it)."""
+    """The account's past up to `as_of` (the pages: today, so a dispute logged now is in it) as a timeline, newest
+    first: invoices settled (how late), write-offs, disputes opened and resolved, promises (kept when the invoice was
+    settled by the promised date, broken when that date passed without it, else pending)."""
     ledger = restrict(view.ledger, view.rows, [customer_id], view.settlement)
     cutoff = pd.Timestamp(as_of)
     events: list[dict] = []

@@ -223,3 +223,23 @@ def test_the_models_page_says_there_is_no_registered_version(live, context):
     sign_in(page, live["base"], "dan")
     assert "No registered versions" in page.locator("#versions").inner_text()
     assert page.goto(f"{live['base']}/admin/audit").status == 403
+
+
+def test_a_dispute_logged_on_an_account_is_a_ledger_fact(live, context):
+    from serving.store.models import Dispute
+
+    page = context.new_page()
+    sign_in(page, live["base"], "kim")
+    page.goto(f"{live['base']}/accounts/C2")
+    page.get_by_label("Reason").fill("wrong quantity delivered")
+    page.locator("#d-invoice").select_option("I4")
+    page.get_by_role("button", name="Open dispute").click()
+    page.wait_for_load_state()
+    assert "dispute opened" in page.get_by_role("status").inner_text()
+    assert "wrong quantity delivered" in page.locator("#history").inner_text()
+    with live["sessions"]() as session:
+        (dispute,) = session.execute(select(Dispute).where(Dispute.reason == "wrong quantity delivered")).scalars()
+        entry = session.execute(
+            select(AuditEntry).where(AuditEntry.action == "ledger.upsert", AuditEntry.actor_name == "user:kim")
+        ).scalar_one()
+    assert dispute.invoice_id == "I4" and dispute.dispute_id.startswith("WEB-D-") and entry.entity == "disputes"
