@@ -179,14 +179,18 @@ def main() -> None:
                     times.append((time.perf_counter() - t0) * 1000)
                     assert response.status_code == 200, (path, response.status_code)
                 p50, p95 = np.percentile(times, 50), np.percentile(times, 95)
-                worst = max(worst, p95)
+                if not path.endswith(".xlsx"):  # a download, not a page: reported, not held to the page target
+                    worst = max(worst, p95)
                 print(f"{role + ' ' + path:<52} {first:9.1f} {p50:8.1f} {p95:8.1f} {max(times):8.1f}")
         finally:
             server.should_exit = True
             thread.join(30)
             engine.dispose()
         verdict = "meets" if worst <= TARGET_P95_MS else "MISSES"
-        print(f"\nworst p95 {worst:.1f} ms: {verdict} the target p95 <= {TARGET_P95_MS:.0f} ms")
+        print(
+            f"\nworst page p95 {worst:.1f} ms (the Excel download excluded): {verdict} the target p95 <= "
+            f"{TARGET_P95_MS:.0f} ms once warm; the `first` column is each page's first request"
+        )
 
 
 if __name__ == "__main__":
