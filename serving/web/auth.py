@@ -34,6 +34,14 @@ class PageForbidden(Exception):
         self.message = message
 
 
+class PageNotFound(Exception):
+    """What the page is about does not exist (for someone allowed to know): a 404 page that says what."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
 def secure_cookie(request: Request) -> bool:
     configured = request.app.state.settings.web_secure_cookie
     return request.url.scheme == "https" if configured is None else bool(configured)

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from serving.web import routes_admin, routes_auth, routes_collector, routes_finance, routes_science
-from serving.web.auth import PageForbidden, SignInRequired, signed_in
+from serving.web.auth import PageForbidden, PageNotFound, SignInRequired, signed_in
 from serving.web.render import page
 from serving.web.views import NoLedger
 
@@ -27,6 +27,11 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
     return page(request, "error.html", user, 403, heading="Not allowed", message=str(exc))
 
 
+async def _not_found(request: Request, exc: Exception) -> Response:
+    user = getattr(request.state, "web_user", None)
+    return page(request, "error.html", user, 404, heading="Not found", message=str(exc))
+
+
 async def _no_ledger(request: Request, exc: Exception) -> Response:
     user = signed_in(request)
     message = f"The store holds no usable ledger yet ({exc}). An admin can upload one under Ledger upload."
@@ -39,4 +44,5 @@ def install(app: FastAPI) -> None:
         app.include_router(module.router)
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(PageForbidden, _forbidden)
+    app.add_exception_handler(PageNotFound, _not_found)
     app.add_exception_handler(NoLedger, _no_ledger)

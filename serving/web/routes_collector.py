@@ -35,7 +35,7 @@ from serving.store.ledger.sync import sync_batch
 from serving.store.models import ACTIVITY_KINDS, Activity
 from serving.store.scores import latest_run, read_scores
 from serving.store.users import SignedIn
-from serving.web.auth import Collector, PageForbidden, check_csrf
+from serving.web.auth import Collector, PageForbidden, PageNotFound, check_csrf
 from serving.web.cache import cached
 from serving.web.charts import pay_range_svg
 from serving.web.render import page
@@ -220,7 +220,7 @@ def _owned_account(session: Session, user: SignedIn, customer_id: str) -> str:
     if user.role == "collector" and (not exists or owner != user.collector_id):
         raise PageForbidden("this account is not one of yours")
     if not exists:
-        raise PageForbidden(f"there is no customer {customer_id}")
+        raise PageNotFound(f"there is no customer {customer_id}")
     return owner or ""
 
 

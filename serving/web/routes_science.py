@@ -14,7 +14,7 @@ from serving.api.deps import SessionDep, SettingsDep
 from serving.settings import Settings
 from serving.store import audit
 from serving.store.engine import write_lock
-from serving.web.auth import DataScientist, PageForbidden, check_csrf
+from serving.web.auth import DataScientist, PageNotFound, check_csrf
 from serving.web.render import page
 
 router = APIRouter(include_in_schema=False)
@@ -79,9 +79,9 @@ def model_artifact(version: str, path: str, user: DataScientist, settings: Setti
     try:
         run_id = client.get_model_version(settings.registered_model_name, version).run_id
     except Exception as exc:
-        raise PageForbidden(f"no model version {version}") from exc
+        raise PageNotFound(f"no model version {version}") from exc
     if path not in _artifacts(client, run_id):
-        raise PageForbidden(f"version {version} has no file {path}")
+        raise PageNotFound(f"version {version} has no file {path}")
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(client.download_artifacts(run_id, path, tmp))
         content = local.read_bytes()

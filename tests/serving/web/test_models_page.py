@@ -59,8 +59,9 @@ def test_versions_champion_plots_and_a_promotion_with_a_reason(settings, session
         plot = client.get("/models/1/artifacts/calibration.png")
         assert plot.status_code == 200 and plot.headers["content-type"] == "image/png"
         assert plot.content.startswith(b"\x89PNG")
-        assert client.get("/models/1/artifacts/bundle_meta.json.secret").status_code == 403
-        assert client.get("/models/2/artifacts/calibration.png").status_code == 403  # not version 2's file
+        assert client.get("/models/1/artifacts/bundle_meta.json.secret").status_code == 404
+        assert client.get("/models/2/artifacts/calibration.png").status_code == 404  # not version 2's file
+        assert client.get("/models/9/artifacts/calibration.png").status_code == 404
         forged = client.post("/models/promote", data={"version": "2", "reason": "x", "force": "1"})
         assert forged.status_code == 403 and registry.champion_version(MODEL) == "1"
         no_reason = client.post("/models/promote", data={"version": "2", "force": "1", "csrf_token": csrf})
