@@ -87,3 +87,21 @@ def test_a_refused_page_is_audited_under_the_signed_in_user(web, sessions):
         ("user:ada", "GET /accounts/C2", 403),
         ("user:ada", "GET /forecast", 403),
     }
+
+
+def test_an_idle_session_ends(web, sessions):
+    import datetime as dt
+
+    from serving.store.models import WebSession
+
+    sign_in(web, "fay")
+    assert web.get("/receivables").status_code in (200, 409)  # signed in (409: no ledger in this store)
+    with sessions() as session:
+        row = session.execute(select(WebSession).where(WebSession.ended_at.is_(None))).scalar_one()
+        row.last_seen_at = row.last_seen_at - dt.timedelta(minutes=31)  # PAYRISK_WEB_IDLE_MINUTES default 30
+        session.commit()
+    response = web.get("/receivables")
+    assert response.status_code == 303 and response.headers["location"] == "/login?next=/receivables"
+    with sessions() as session:
+        expired = session.execute(select(AuditEntry).where(AuditEntry.action == "user.session_expired")).scalars()
+        assert [e.actor_name for e in expired] == ["user:fay"]
