@@ -19,6 +19,7 @@ from serving.api.routes.kpis import _model_allowance
 from serving.services.forecast import cash_forecast, with_customer_groups
 from serving.services.kpis import AGING_BUCKETS, CLOSING_RATE, aging, compute_kpis, open_book
 from serving.services.provision import LOOKBACK_MONTHS, MATRIX_FORMULA, month_ends, provision_matrix
+from serving.services.scoring_runs import AsOfAfterLedger, refuse_after_ledger
 from serving.store.ledger.io import ledger_revision
 from serving.store.models import Customer
 from serving.store.scores import latest_run, read_scores
@@ -110,10 +111,15 @@ def receivables_page(
     session: SessionDep,
     settings: SettingsDep,
     period_days: Annotated[int, Query(ge=1, le=3660)] = 90,
+    as_of: Annotated[dt.date | None, Query()] = None,
 ) -> Response:
     view = ledger_view(request, session)
     ledger = view.ledger
-    cutoff = ledger.known_until
+    cutoff = pd.Timestamp(as_of) if as_of else ledger.known_until
+    try:  # the same refusal as GET /v1/kpis: a date the ledger does not cover yet would count later payments missing
+        refuse_after_ledger(cutoff, ledger.known_until, doing="ask for the KPIs")
+    except AsOfAfterLedger as exc:
+        return page(request, "error.html", user, 422, heading="Date not covered", message=str(exc))
     report, matrix, dates, history, chart = cached(
         request, ("receivables", view.revision, period_days), lambda: _receivables(ledger, cutoff, period_days)
     )

@@ -122,6 +122,12 @@ def test_finance_sees_a_13_week_forecast_and_no_worklists(live, context):
     assert receivables.status == 200
     assert "DSO (countback)" in page.locator("#kpis").inner_text()
     shot(page, "receivables")
+    page.get_by_label("As of").fill("2024-03-31")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "Receivables as of 31 Mar 2024"
+    assert "1-30" in page.locator("#aging").inner_text()
+    assert page.goto(f"{live['base']}/receivables?as_of=2099-01-01").status == 422
 
 
 def test_the_excel_export_equals_the_apis_rows(live, context):
