@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from serving.api.deps import SessionDep, SettingsDep
 from serving.services.kpis import AGING_BUCKETS
 from serving.services.ledger_index import restrict
-from serving.services.worklist import ACTIONS, STAKE_FORMULA, Account
+from serving.services.worklist import ACTIONS, STAKE_FORMULA, Account, next_action
 from serving.services.worklist_export import FLAT_COLUMNS, flatten
 from serving.services.worklist_read import collector_worklist
 from serving.store.activities import (
@@ -135,6 +135,7 @@ def worklist_page(
         worked_today=worked_today,
         base_currency=settings.base_currency,
         stake_formula=STAKE_FORMULA,
+        action_rules=" ".join((next_action.__doc__ or "").split()),
         pay_dates={a.customer_id: _earliest_pay_date(a) for a in shown},
         p_default={a.customer_id: _max_p_default(a) for a in shown},
     )
