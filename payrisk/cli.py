@@ -15,6 +15,7 @@ from payrisk.commands.package import package
 from payrisk.commands.serve import serve
 from payrisk.commands.simulate import simulate
 from payrisk.commands.store import store_app
+from payrisk.commands.users import users_app
 from payrisk.commands.validate import validate
 from payrisk.commands.variance import variance
 from payrisk.commands.worklist import worklist
@@ -33,6 +34,7 @@ app.command("worklist")(worklist)
 app.command("variance")(variance)
 app.command("package")(package)
 app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
 app.add_typer(store_app, name="store")
 app.add_typer(close_app, name="close")
 app.add_typer(agency_app, name="agency")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The service demo, the last step of `make demo`: load the ledger into the store, make three API keys, store a
-# scoring run, close the last full month (journal entry CSVs) and write its collections package, print how to call
-# the API, then run the service in the foreground (Ctrl-C stops it).
+# The service demo, the last step of `make demo`: load the ledger into the store, make three API keys and one web
+# sign-in per role, store a scoring run, close the last full month (journal entry CSVs) and write its collections
+# package, print the sign-ins and how to call the API, then run the service (the API and the web app at /) in the
+# foreground (Ctrl-C stops it).
 #
 #   scripts/demo_service.sh DATA_DIR LEDGER_DIR
 #
@@ -61,6 +62,24 @@ keys_file="$data_dir/demo-keys.env"
         "$admin_key" "$collector_key" "$collector" "$finance_key" > "$keys_file"
 )
 
+echo "== creating one web sign-in per role (passwords generated; a second run gives them new ones)"
+web_user() {  # username role [collector id]
+    if [ -n "${3:-}" ]; then
+        "$PAYRISK" users create --username "$1" --role "$2" --collector-id "$3" --reset-if-exists 2>/dev/null
+    else
+        "$PAYRISK" users create --username "$1" --role "$2" --reset-if-exists 2>/dev/null
+    fi
+}
+collector_password=$(web_user "collector" collector "$collector")
+finance_password=$(web_user "finance" finance)
+scientist_password=$(web_user "scientist" data_scientist)
+admin_password=$(web_user "admin" admin)
+(
+    umask 077
+    printf 'collector %s\nfinance %s\nscientist %s\nadmin %s\n' \
+        "$collector_password" "$finance_password" "$scientist_password" "$admin_password" > "$data_dir/demo-users.txt"
+)
+
 echo "== scoring the open book and storing the run"
 "$PAYRISK" store score-all --as-of latest
 
@@ -78,6 +97,12 @@ echo "== the monthly collections package of that month"
 cat <<TEXT
 
 == payrisk is starting on $base (Ctrl-C stops it)
+Web app: open $base/ and sign in (also in $data_dir/demo-users.txt):
+  collector  username collector   password $collector_password   (collector $collector: their worklist)
+  finance    username finance     password $finance_password   (cash forecast, receivables)
+  scientist  username scientist   password $scientist_password   (models)
+  admin      username admin       password $admin_password   (users, keys, audit log, ledger upload)
+
 API keys (also in $keys_file):
   admin      $admin_key
   collector  $collector_key   (collector $collector)

@@ -29,6 +29,7 @@ from serving.store.audit import Actor
 from serving.store.engine import make_engine, make_sessionmaker, write_lock
 from serving.store.migrate import upgrade
 from serving.store.scores import abandon_running_runs
+from serving.web.main import install as install_web
 
 log = logging.getLogger("payrisk.serving")
 
@@ -180,6 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestGuard)
     app.include_router(health.router, responses=PUBLIC_RESPONSES)
     app.include_router(api_router, prefix="/v1")
+    install_web(app)  # the web pages (session cookie, not X-API-Key): /, /login, /worklists, ...
     return app
 
 

@@ -100,6 +100,15 @@ class Settings(BaseSettings):
     db_retry_after_seconds: int = Field(default=5, ge=1)
     """Retry-After of the 503 answered while the database cannot be reached (PAYRISK_DB_RETRY_AFTER_SECONDS)."""
 
+    web_idle_minutes: int = Field(default=30, ge=1)
+    """A web session idle longer than this many minutes ends; the next page asks to sign in again
+    (PAYRISK_WEB_IDLE_MINUTES)."""
+    web_secure_cookie: bool | None = None
+    """The session cookie's Secure flag (PAYRISK_WEB_SECURE_COOKIE); default: set when the request came over https
+    (directly, or X-Forwarded-Proto from a proxy uvicorn trusts)."""
+    mlflow_ui_url: str | None = None
+    """Where the MLflow UI is, linked from the web app's models page (PAYRISK_MLFLOW_UI_URL)."""
+
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'payrisk.db').resolve()}"
 

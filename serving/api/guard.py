@@ -6,7 +6,8 @@ Order for each HTTP request:
 2. under /v1 (and anywhere an X-API-Key is presented) the key is checked: 401 without a key or with an unknown or
    revoked one (a failure for the throttle), 503 with Retry-After if the database cannot be reached;
 3. a Content-Length above PAYRISK_MAX_BODY_BYTES gets 413 at once; a body streamed past it gets 413 too;
-4. the route runs; a 401/403/413/422/429 answer is audited through `RefusalAudit` (aggregated and capped).
+4. the route runs; a 401/403/413/422/429 answer is audited through `RefusalAudit` (aggregated and capped), naming
+   the key's owner, or on a web page the signed-in user (web pages use the session cookie, not a key).
 """
 
 from __future__ import annotations
@@ -286,5 +287,8 @@ class RequestGuard:
                 await answer(413, too_large_detail(limit))
             return
         if status_code in REFUSED | REJECTED:
-            who = actor or Actor(None, f"key {key_prefix}..." if key_prefix else "anonymous", "none")
+            # a web page's refusal names the signed-in user (serving.web.auth puts them in the scope's state)
+            web_actor = scope.get("state", {}).get("web_actor")
+            who = actor or (web_actor if isinstance(web_actor, Actor) else None)
+            who = who or Actor(None, f"key {key_prefix}..." if key_prefix else "anonymous", "none")
             await run_in_threadpool(auditor.note, who, client, key_prefix, route, status_code)

@@ -25,6 +25,7 @@ from serving.store.schema.service import (
     Score,
     ScoringRun,
 )
+from serving.store.schema.web import WebSession, WebUser
 
 __all__ = [
     "ACTIVITY_KINDS",
@@ -50,4 +51,6 @@ __all__ = [
     "Promise",
     "Score",
     "ScoringRun",
+    "WebSession",
+    "WebUser",
 ]

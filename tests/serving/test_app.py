@@ -43,7 +43,7 @@ def test_health_and_readiness(client, keys):
     ready = client.get("/readyz", headers=headers(keys, "admin"))
     assert ready.status_code == 200
     body = ready.json()
-    assert body["database"]["ok"] and body["database"]["schema_revision"] == head_revision() == "0005"
+    assert body["database"]["ok"] and body["database"]["schema_revision"] == head_revision() == "0006"
     assert body["model"]["loaded"] is False and body["model"]["detail"]
     assert client.get("/readyz", headers={"X-API-Key": "prk_wrong"}).status_code == 401
 

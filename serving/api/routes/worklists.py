@@ -18,14 +18,9 @@ from serving.api.deps import (
 )
 from serving.api.schemas.common import Identifier, PlausibleDate, cursor_query, decode_cursor, encode_cursor
 from serving.api.schemas.worklists import AccountPublic, ScoringRunRef, WorklistPublic
-from serving.services.agencies import placed_invoices
-from serving.services.ledger_index import restrict
-from serving.services.worklist import STAKE_FORMULA, build_worklist, next_action
+from serving.services.worklist import STAKE_FORMULA, next_action
 from serving.services.worklist_export import flatten
-from serving.services.worklist_order import WorklistPolicy
-from serving.store.activities import activities_frame
-from serving.store.models import SCORE_COLUMNS
-from serving.store.scores import latest_run, read_scores
+from serving.services.worklist_read import collector_worklist
 
 router = APIRouter(prefix="/worklists", tags=["worklists"])
 CSV = "text/csv"
@@ -76,17 +71,8 @@ def read_worklist(
     escalate_dpd: Annotated[int, Query(ge=1, le=3650)] = 120,
 ) -> WorklistPublic | Response:
     offset = _page(cursor)
-    customers = view.ledger.customers
-    customer_ids = customers.loc[customers["collector_id"] == collector_id, "customer_id"].tolist()
-    # the collector's customers only (the worklist is per customer): O(their rows), not the whole book
-    ledger = restrict(view.ledger, view.rows, customer_ids, view.settlement)
-    run = latest_run(session)
-    scores = read_scores(session, run.id, customer_ids) if run else pd.DataFrame(columns=SCORE_COLUMNS)
-    cutoff = as_of or (run.as_of if run else ledger.known_until.date())
-    activities = activities_frame(session, customer_ids)
-    policy = WorklistPolicy.from_settings(settings)
-    placed = placed_invoices(session, cutoff)
-    accounts = build_worklist(scores, ledger, activities, cutoff, escalate_dpd, customer_ids, policy, placed)
+    worklist = collector_worklist(session, view, settings, collector_id, as_of, escalate_dpd)
+    run, cutoff, policy, accounts = worklist.run, worklist.as_of, worklist.policy, worklist.accounts
     page = accounts[offset : offset + limit]
     next_cursor = encode_cursor([offset + limit]) if offset + limit < len(accounts) else None
     if CSV in request.headers.get("accept", ""):

@@ -66,11 +66,18 @@ NEEDS_MODEL = {
 
 
 def app_routes() -> list[tuple[str, str]]:
-    """(method, path) of every route of the app (FastAPI >= 0.16x nests included routers; flatten them)."""
+    """(method, path) of every route of the app (FastAPI >= 0.16x nests included routers; flatten them), but the web
+    pages' (serving.web: a session cookie, not a key; tests/serving/web/test_roles.py checks each of them)."""
     app = create_app()
     iterate = getattr(routing, "iter_route_contexts", None)
     routes = list(iterate(app.routes)) if iterate else app.routes
-    return sorted((method, route.path) for route in routes for method in (route.methods or ()) if method != "HEAD")
+    return sorted(
+        (method, route.path)
+        for route in routes
+        if not getattr(route.endpoint, "__module__", "").startswith("serving.web")
+        for method in (route.methods or ())
+        if method != "HEAD"
+    )
 
 
 ROUTES = app_routes()
