@@ -32,7 +32,7 @@ from serving.store.activities import (
 )
 from serving.store.ledger.rows import BatchRejected, records_frame
 from serving.store.ledger.sync import sync_batch
-from serving.store.models import ACTIVITY_KINDS, Activity
+from serving.store.models import ACTIVITY_KINDS, Activity, AgencyPlacement
 from serving.store.scores import latest_run, read_scores
 from serving.store.users import SignedIn
 from serving.web.auth import Collector, PageForbidden, PageNotFound, check_csrf
@@ -57,7 +57,17 @@ def _worklist(request: Request, session: Session, settings, collector_id: str, c
     view = ledger_view(request, session)
     run = latest_run(session)
     last_activity = session.execute(select(func.max(Activity.activity_id))).scalar()
-    key = ("worklist", collector_id, view.revision, run.id if run else None, last_activity, tuple(customer_ids or ()))
+    # agency placements take invoices off the list: a new placement or a recall changes the key
+    placements = session.execute(select(func.max(AgencyPlacement.id), func.count(AgencyPlacement.recalled_date))).one()
+    key = (
+        "worklist",
+        collector_id,
+        view.revision,
+        run.id if run else None,
+        last_activity,
+        tuple(placements),
+        tuple(customer_ids or ()),
+    )
     return cached(
         request, key, lambda: collector_worklist(session, view, settings, collector_id, None, 120, customer_ids)
     )
