@@ -61,7 +61,11 @@ def _profile(values: pd.Series, categorical: bool) -> dict:
     if categorical:
         text = values.astype("str").fillna("(missing)")
         shares = text.value_counts(normalize=True).sort_index()
-        return {"kind": "categorical", "categories": [str(c) for c in shares.index], "shares": _shares(text, list(shares.index))}
+        return {
+            "kind": "categorical",
+            "categories": [str(c) for c in shares.index],
+            "shares": _shares(text, list(shares.index)),
+        }
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
     finite = numbers[np.isfinite(numbers)]
     edges = np.unique(np.quantile(finite, np.arange(1, BINS) / BINS)) if len(finite) else np.array([])

@@ -139,7 +139,9 @@ def realised_accuracy(
         raise ValueError(f"the scores of one run hold one as-of date, not {len(dates)}")
     as_of = pd.Timestamp(dates[0])
     if as_of >= ledger.known_until:
-        raise ValueError(f"as of {as_of.date()}: the ledger (known until {ledger.known_until.date()}) has no outcome yet")
+        raise ValueError(
+            f"as of {as_of.date()}: the ledger (known until {ledger.known_until.date()}) has no outcome yet"
+        )
     labels = build_labels(ledger, scores)
     weeks = int(min((ledger.known_until - as_of).days // 7, HORIZON_WEEKS))
     cash = actual_weekly_cash(ledger, scores, as_of)
@@ -158,7 +160,9 @@ def realised_accuracy(
             part, labels[mask].reset_index(drop=True), actual_weekly_cash(ledger, part, as_of), weeks
         )
         by_segment[name] = {"counts": part_counts, "metrics": values}
-    return Realised(as_of, model_version, ledger.known_until, weeks, weeks >= HORIZON_WEEKS, counts, overall, by_segment)
+    return Realised(
+        as_of, model_version, ledger.known_until, weeks, weeks >= HORIZON_WEEKS, counts, overall, by_segment
+    )
 
 
 def compare(realised: dict[str, float], backtest: dict[str, float] | None, margin: float) -> list[str]:
@@ -172,5 +176,7 @@ def compare(realised: dict[str, float], backtest: dict[str, float] | None, margi
             continue
         worse = (reference - ours) if higher else (ours - reference)
         if worse > margin * max(abs(reference), 1e-9):
-            out.append(f"realised {name} {ours:.4f} is worse than the backtest's {reference:.4f} by more than {margin:.0%}")
+            out.append(
+                f"realised {name} {ours:.4f} is worse than the backtest's {reference:.4f} by more than {margin:.0%}"
+            )
     return out

@@ -100,6 +100,8 @@ def train_and_register(
         spec = json.dumps({"ledger": known.fingerprint(), "cutoff": str(cutoff.date())})
     progress(f"training the final model as of {as_of.date()}")
     bundle = fit_bundle(ledger, as_of, config)
+    if result is not None:  # the model's own backtest: what monitoring compares its realised accuracy with
+        bundle.meta["backtest"] = {k: float(v) for k, v in result.metrics.get("model", {}).items() if pd.notna(v)}
     rows = bundle.feature_rows(known, as_of)  # with the bundle's closing days
     with tempfile.TemporaryDirectory() as tmp:
         artifacts = []

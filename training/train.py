@@ -19,7 +19,6 @@ from features.build import FeatureConfig, build_features
 from features.labels import HORIZON_WEEKS, build_labels
 from features.ledger.ledger import Ledger, to_date
 from features.snapshots import as_of_grid
-from training.drift import REFERENCE_ROWS, reference_profile
 from training.bundle import ScoringBundle
 from training.cashflow import (
     TARGET_COVERAGE,
@@ -29,6 +28,7 @@ from training.cashflow import (
     estimate_correlations,
 )
 from training.days import DaySpread
+from training.drift import REFERENCE_ROWS, reference_profile
 from training.estimator import EARLY_STOPPING, NEGATIVE_RATE, NUM_THREADS, ROUNDS, SEED, VALID_SHARE
 from training.models import DefaultModel, TimingModel, defaults_known
 

@@ -18,7 +18,18 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
 from serving.api.deps import get_ledger_view
-from serving.api.routes import activities, audit, forecast, keys, kpis, ledger, models, scoring, worklists
+from serving.api.routes import (
+    activities,
+    audit,
+    forecast,
+    keys,
+    kpis,
+    ledger,
+    models,
+    monitoring,
+    scoring,
+    worklists,
+)
 from serving.api.schemas.common import Message, Unprocessable
 
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -87,6 +98,6 @@ def _all_dependencies(dependant: Any) -> list[Any]:
 
 
 api_router = APIRouter()
-for module in (ledger, activities, kpis, worklists, scoring, forecast, models, keys, audit):
+for module in (ledger, activities, kpis, worklists, scoring, forecast, models, monitoring, keys, audit):
     document_common_errors(module.router.routes)
     api_router.include_router(module.router, responses=AUTH_RESPONSES)
