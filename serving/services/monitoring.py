@@ -11,7 +11,9 @@ Both warnings also show in /readyz (admin details). Nothing here imports MLflow:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
@@ -130,3 +132,18 @@ def monitoring_report(
     report.drift_as_of, report.drift, report.drift_note = book_drift(session, ledger, bundle)
     report.warnings.extend(drift_warnings(report.drift, psi_threshold))
     return report
+
+
+def as_json(report: MonitoringReport) -> dict:
+    """The report as plain JSON values (NaN and infinities as null: JSON has none)."""
+    return _finite(asdict(report))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
 from serving.api.deps import DataScientistActor, LedgerDep, SessionDep, SettingsDep
 from serving.api.schemas.monitoring import MonitoringPublic
-from serving.services.monitoring import MONITORED_RUNS, monitoring_report
+from serving.services.monitoring import MONITORED_RUNS, as_json, monitoring_report
 
 router = APIRouter(prefix="/models", tags=["models"])
-
-
-def finite(value: Any) -> Any:
-    """NaN and infinities as null, in nested dicts and lists (JSON has no NaN)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [finite(v) for v in value]
-    return value
 
 
 @router.get(
@@ -41,4 +28,4 @@ def read_monitoring(
 ) -> MonitoringPublic:
     bundle = getattr(getattr(request.app.state, "model_holder", None), "bundle", None)
     report = monitoring_report(session, ledger, bundle, settings.monitoring_margin, settings.drift_psi_warn, limit=runs)
-    return MonitoringPublic.model_validate(finite(asdict(report)))
+    return MonitoringPublic.model_validate(as_json(report))
