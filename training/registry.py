@@ -6,6 +6,7 @@ mlflow is imported inside the functions: its import is slow and must stay off re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
@@ -294,7 +295,5 @@ def _tag_version(model_name: str, version: str, run_id: str) -> None:
     """Point the registered version at its newest monitoring run (a version the registry does not know: skipped)."""
     from mlflow.exceptions import MlflowException
 
-    try:
+    with contextlib.suppress(MlflowException):
         client().set_model_version_tag(model_name, version, "last_monitoring_run", run_id)
-    except MlflowException:
-        pass

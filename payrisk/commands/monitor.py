@@ -57,7 +57,7 @@ def monitor(
     if log:
         from training import registry
 
-        uri, name = _tracking()
+        uri, _ = _tracking()
         registry.configure(uri)
         ids = registry.log_monitoring(body, get_settings().registered_model_name)
         console.print(f"logged {len(ids)} MLflow run(s) to experiment {registry.MONITORING_EXPERIMENT} ({uri})")

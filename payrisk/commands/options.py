@@ -55,10 +55,7 @@ class RequestedAsOfs:
         return resolve_as_of_list(list(self.parts), known_until, closing_days)
 
     def __str__(self) -> str:
-        return ",".join(
-            LATEST if isinstance(a, str) else str(a.date()) if a is b else f"{_text(a)}..{_text(b)}"
-            for a, b in self.parts
-        )
+        return ",".join(_text(a) if a is b else f"{_text(a)}..{_text(b)}" for a, b in self.parts)
 
 
 def _text(value: pd.Timestamp | Latest) -> str:

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.train import reference_rows
 from training.drift import DRIFT_FEATURES, PSI_WARN, SCORE_VALUES, drift, drift_warnings, psi, reference_profile
+from training.train import reference_rows
 
 
 def test_drift_is_zero_on_the_training_rows_themselves(trained):

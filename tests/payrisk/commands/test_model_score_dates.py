@@ -24,9 +24,20 @@ def isolated(tmp_path) -> Iterator[dict[str, str]]:
 
 
 def _score(trained, bundle_path, as_of: str, out) -> pd.DataFrame:
+    ledger = str(trained.ledger_dir)
     result = CliRunner().invoke(
         app,
-        ["score", "--ledger", str(trained.ledger_dir), "--as-of", as_of, "--out", str(out), "--model", str(bundle_path)],
+        [
+            "score",
+            "--ledger",
+            str(trained.ledger_dir),
+            "--as-of",
+            as_of,
+            "--out",
+            str(out),
+            "--model",
+            str(bundle_path),
+        ],
         env={"COLUMNS": "200"},
     )
     assert result.exit_code == 0, result.output

@@ -64,7 +64,7 @@ def test_monitor_logs_the_realised_accuracy_against_the_model_version(trained, t
 
     client = registry.client()
     experiment = client.get_experiment_by_name(registry.MONITORING_EXPERIMENT)
-    logged = client.search_runs([experiment.experiment_id], "tags.scoring_run_id = '%d'" % run_id)
+    logged = client.search_runs([experiment.experiment_id], f"tags.scoring_run_id = '{run_id}'")
     assert len(logged) == 1
     (mlflow_run,) = logged
     assert mlflow_run.data.tags["model_version"] == version and mlflow_run.data.tags["complete"] == "true"
