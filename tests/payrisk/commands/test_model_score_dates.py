@@ -24,7 +24,6 @@ def isolated(tmp_path) -> Iterator[dict[str, str]]:
 
 
 def _score(trained, bundle_path, as_of: str, out) -> pd.DataFrame:
-    ledger = str(trained.ledger_dir)
     result = CliRunner().invoke(
         app,
         [
