@@ -10,6 +10,7 @@ from payrisk.commands.import_ import import_ledger
 from payrisk.commands.keys import keys_app
 from payrisk.commands.model import forecast, promote, score, train
 from payrisk.commands.monitor import monitor
+from payrisk.commands.retrain import retrain
 from payrisk.commands.serve import serve
 from payrisk.commands.simulate import simulate
 from payrisk.commands.store import store_app
@@ -28,6 +29,7 @@ app.command("features")(features)
 app.command("serve")(serve)
 app.command("worklist")(worklist)
 app.command("monitor")(monitor)
+app.command("retrain")(retrain)
 app.add_typer(keys_app, name="keys")
 app.add_typer(store_app, name="store")
 for _command in (train, score, forecast, backtest, promote):
