@@ -9,6 +9,7 @@ from payrisk.commands.features import features
 from payrisk.commands.import_ import import_ledger
 from payrisk.commands.keys import keys_app
 from payrisk.commands.model import forecast, promote, score, train
+from payrisk.commands.model_card import model_card
 from payrisk.commands.monitor import monitor
 from payrisk.commands.retrain import retrain
 from payrisk.commands.serve import serve
@@ -30,6 +31,7 @@ app.command("serve")(serve)
 app.command("worklist")(worklist)
 app.command("monitor")(monitor)
 app.command("retrain")(retrain)
+app.command("model-card")(model_card)
 app.add_typer(keys_app, name="keys")
 app.add_typer(store_app, name="store")
 for _command in (train, score, forecast, backtest, promote):

@@ -51,11 +51,16 @@ def test_notebooks_import_only_from_the_packages(path):
             words = line.split()
             if words[:1] in (["import"], ["from"]):
                 module = words[1].split(".")[0]
-                assert module in ours or module in sys.stdlib_module_names or module in {
-                    "numpy",
-                    "pandas",
-                    "mlflow",
-                }, f"{path.name}: {line}"
+                assert (
+                    module in ours
+                    or module in sys.stdlib_module_names
+                    or module
+                    in {
+                        "numpy",
+                        "pandas",
+                        "mlflow",
+                    }
+                ), f"{path.name}: {line}"
                 assert module != "tests", f"{path.name} imports test helpers: {line}"
 
 

@@ -22,6 +22,7 @@ from features.labels import HORIZON_WEEKS
 from features.ledger.ledger import Ledger
 from training import registry
 from training.backtest import CutoffResult, band_coverage, evaluate_cutoff, summary_table
+from training.model_card import CARD_FILE, model_card
 from training.train import TrainConfig, fit_bundle
 
 PROMOTION_METRICS = {"timing_log_loss": False, "default_brier": False}
@@ -126,6 +127,9 @@ def train_and_register(
             tags,
             artifacts,
         )
+        card = Path(tmp) / CARD_FILE
+        card.write_text(model_card(bundle.meta, model_name, version, run_id, result, table))
+        registry.log_run_artifact(run_id, card)
     is_champion = False
     if registry.champion_version(model_name) is not None:
         note = f"not promoted: a champion exists; compare with `payrisk promote --candidate {version}`"

@@ -297,3 +297,33 @@ def _tag_version(model_name: str, version: str, run_id: str) -> None:
 
     with contextlib.suppress(MlflowException):
         client().set_model_version_tag(model_name, version, "last_monitoring_run", run_id)
+
+
+def log_run_artifact(run_id: str, path: Path) -> None:
+    """Add a file to a finished run's artifacts (the model card, written once the version number is known)."""
+    client().log_artifact(run_id, str(path))
+
+
+def model_card_text(model_name: str, reference: str | None) -> tuple[str, str]:
+    """(version, the model card's markdown) of a registered version ('3', '@champion', None for the champion).
+    Raises LookupError when the version or its card (a version registered before cards existed) is not there."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from training.model_card import CARD_FILE
+
+    try:
+        if reference is None or reference.startswith("@"):
+            mv = client().get_model_version_by_alias(model_name, (reference or f"@{CHAMPION}")[1:])
+        else:
+            mv = client().get_model_version(model_name, reference)
+    except MlflowException as exc:
+        raise LookupError(f"no version {reference or '@' + CHAMPION} of '{model_name}' in the registry") from exc
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            local = mlflow.artifacts.download_artifacts(run_id=mv.run_id, artifact_path=CARD_FILE, dst_path=tmp)
+        except (MlflowException, OSError) as exc:
+            raise LookupError(
+                f"version {mv.version} of '{model_name}' has no {CARD_FILE} (registered before cards)"
+            ) from exc
+        return str(mv.version), Path(local).read_text()
