@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from features.build import build_features
 from features.errors import LedgerError
 from features.ledger.contract import DATE_FORMAT
 from features.ledger.ledger import Ledger
@@ -200,9 +201,17 @@ def score(
 
 def score_dates(bundle, ledger: Ledger, dates: list[pd.Timestamp], with_reasons: bool = True) -> pd.DataFrame:
     """The scores of every date, one block per date in the order given (the `as_of` column tells them apart): one
-    ledger, one model, the feature build once per date."""
-    frames = [bundle.score(ledger, date, with_reasons=with_reasons) for date in dates]
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    ledger, one model, and ONE feature build for all the dates (`build_features` takes several as-of dates, each
+    row from the facts known at its own date, as training does); each date is then scored, and ranked, on its own."""
+    if len(dates) == 1:
+        return bundle.score(ledger, dates[0], with_reasons=with_reasons)
+    rows = build_features(ledger.as_of(max(dates)), sorted(dates), bundle.feature_config())
+    day = rows["as_of"].to_numpy()
+    frames = [
+        bundle.score_rows(rows[day == date.to_datetime64()].reset_index(drop=True), with_reasons=with_reasons)
+        for date in dates
+    ]
+    return pd.concat(frames, ignore_index=True)
 
 
 def forecast(

@@ -51,6 +51,7 @@ ROUTE_ROLES: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/forecast/cash"): FINANCE,
     ("GET", "/v1/models/current"): SCIENCE,
     ("POST", "/v1/models/current/refresh"): SCIENCE,
+    ("GET", "/v1/models/monitoring"): SCIENCE,
     ("POST", "/v1/keys"): ADMIN,
     ("GET", "/v1/keys"): ADMIN,
     ("DELETE", "/v1/keys/{key_id}"): ADMIN,
