@@ -28,8 +28,12 @@ def _config(path: Path | None, window_days: int | None):
         except (OSError, json.JSONDecodeError) as exc:
             raise typer.BadParameter(f"{path}: not a readable JSON object of TrainConfig fields: {exc}") from exc
         names = {f.name for f in fields(TrainConfig)}
+        if not isinstance(given, dict):
+            raise typer.BadParameter(
+                f"{path}: expected a JSON object of TrainConfig fields, got {type(given).__name__}"
+            )
         unknown = sorted(set(given) - names)
-        if not isinstance(given, dict) or unknown:
+        if unknown:
             raise typer.BadParameter(f"{path}: unknown TrainConfig field(s) {unknown}; known: {sorted(names)}")
     if window_days is not None:
         given["window_days"] = window_days

@@ -93,3 +93,16 @@ def test_retrain_promotes_a_clearly_better_challenger_with_its_evidence(trained,
     after = entry.after if isinstance(entry.after, dict) else json.loads(entry.after)
     assert after["promoted"] and after["gate"]["difference"]["timing_log_loss"] == pytest.approx(diff)
     assert after["mlflow_run_id"] == run.info.run_id
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [('{"roundz": 3}', "unknown TrainConfig field(s) ['roundz']"), ("[1]", "expected a JSON object")],
+)
+def test_a_bad_challenger_config_is_refused_before_anything_runs(tmp_path, text, message):
+    config = tmp_path / "bad.json"
+    config.write_text(text)
+    result = CliRunner().invoke(
+        app, ["retrain", "--ledger", "/nonexistent", "--config", str(config)], env={"COLUMNS": "300"}
+    )
+    assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
