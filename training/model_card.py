@@ -2,7 +2,8 @@
 
 Written at registration (training.pipeline.train_and_register) as `model_card.md` in the version's MLflow run,
 beside the holdout plots it links to (`reliability_default.png`: the calibration of P(default)); read back with
-`payrisk model-card VERSION` (training.registry.model_card_text).
+`payrisk model-card VERSION` (training.registry.model_card_text). It is made from the bundle's meta alone, so the
+service shows the card of the model it holds without MLflow (`GET /v1/models/current/card`).
 """
 
 from __future__ import annotations
@@ -45,16 +46,23 @@ def markdown_table(table: pd.DataFrame, index_name: str) -> str:
     return "\n".join(lines)
 
 
-def model_card(
-    meta: dict,
-    model_name: str,
-    version: str,
-    run_id: str,
-    holdout: CutoffResult | None,
-    table: pd.DataFrame,
-) -> str:
-    """The card's markdown. `meta` is the bundle's meta (training.train.fit_bundle); `holdout` and `table` the
-    holdout measured before the final fit (None / empty when trained with --no-holdout)."""
+def holdout_meta(holdout: CutoffResult) -> dict:
+    """What the card (and monitoring) need of the holdout, kept in the bundle's meta as `holdout`: JSON values."""
+
+    def clean(values: dict) -> dict:
+        return {k: float(v) for k, v in values.items() if pd.notna(v)}
+
+    return {
+        "cutoff": str(holdout.cutoff.date()),
+        "counts": {k: int(v) for k, v in holdout.counts.items()},
+        "metrics": {name: clean(values) for name, values in holdout.metrics.items()},
+        "cold_start": {name: clean(values) for name, values in holdout.cold_start.items()},
+    }
+
+
+def model_card(meta: dict, model_name: str, version: str, run_id: str | None = None) -> str:
+    """The card's markdown, from the bundle's meta alone (training.train.fit_bundle; the holdout under `holdout`,
+    training.pipeline.train_and_register), so that the service can show the card of its model without MLflow."""
     config = meta.get("config", {})
     as_of = pd.Timestamp(meta["trained_as_of"])
     window = int(config.get("window_days", 0))
@@ -63,7 +71,7 @@ def model_card(
     lines = [
         f"# Model card: {model_name} version {version}",
         "",
-        f"MLflow run `{run_id}`. Trained as of {as_of.date()} on what the ledger knew then.",
+        (f"MLflow run `{run_id}`. " if run_id else "") + f"Trained as of {as_of.date()} on what the ledger knew then.",
         "",
         "## Data",
         "",
@@ -84,18 +92,28 @@ def model_card(
     if extras:
         lines += [f"Declared extra features: {', '.join(f'`{x}`' for x in extras)}.", ""]
     lines += ["## Backtest (holdout)", ""]
-    if holdout is None or table.empty:
+    holdout = meta.get("holdout")
+    if not holdout:
         lines += ["Not measured: trained with `--no-holdout`. Nothing below says how it does out of time.", ""]
     else:
-        shown = table.reindex([m for m in CARD_METRICS if m in table.index])
+        metrics = holdout["metrics"]
+        table = pd.DataFrame(
+            {
+                name: metrics[name]
+                for name in ("model", "reference_lgbm", "customer_history", "due_date")
+                if name in metrics
+            }
+        )
+        table = table.reindex([m for m in CARD_METRICS if m in table.index])
         lines += [
-            f"Trained again as of {holdout.cutoff.date()} on that date's past only, scored on the "
-            f"{holdout.counts.get('invoices_open', 0):,} invoices open then against the {HORIZON_WEEKS} weeks after "
-            "(lower is better except the AUCs and the capture):",
+            f"Trained again as of {holdout['cutoff']} on that date's past only, scored on the "
+            f"{holdout['counts'].get('invoices_open', 0):,} invoices open then against the {HORIZON_WEEKS} weeks "
+            "after, "
+            "beside the plain LightGBM reference and both baselines (lower is better except the AUCs):",
             "",
-            markdown_table(shown, "metric"),
+            markdown_table(table, "metric"),
             "",
-            f"Calibration of P(default) on the holdout: ![calibration]({CALIBRATION_PLOT})",
+            f"Calibration of P(default) on the holdout: ![calibration]({CALIBRATION_PLOT}) (an artifact of the run).",
             "",
         ]
     lines += ["## Known limits", ""]
@@ -103,28 +121,26 @@ def model_card(
     return "\n".join(lines) + "\n"
 
 
-def _limits(meta: dict, holdout: CutoffResult | None) -> list[str]:
+def _limits(meta: dict, holdout: dict | None) -> list[str]:
     out = [
         f"- Horizon: weekly probabilities for {HORIZON_WEEKS} weeks, then one 'later or never' class; nothing is said "
         "about when within that class.",
         "- Cold start: a customer with no settled invoice before the as-of date has no history features; its scores "
         "lean on the invoice's own terms and amount.",
     ]
-    if holdout is not None:
-        cold = holdout.cold_start.get("model", {})
-        warm = holdout.metrics.get("model", {})
+    if holdout:
+        cold = holdout["cold_start"].get("model", {})
+        warm = holdout["metrics"].get("model", {})
+        count = holdout["counts"].get("cold_start", 0)
         if cold:
             out.append(
-                f"  On the holdout the {holdout.counts.get('cold_start', 0)} cold-start invoices had timing log loss "
+                f"  On the holdout the {count} cold-start invoices had timing log loss "
                 f"{_cell(cold.get('timing_log_loss'))} (all invoices: {_cell(warm.get('timing_log_loss'))}) and "
                 f"pay-date MAE {_cell(cold.get('pay_date_mae_days'))} days "
                 f"(all: {_cell(warm.get('pay_date_mae_days'))})."
             )
         else:
-            out.append(
-                f"  The holdout held {holdout.counts.get('cold_start', 0)} cold-start invoices: too few (under 30) to "
-                "measure them apart."
-            )
+            out.append(f"  The holdout held {count} cold-start invoices: too few (under 30) to measure them apart.")
     if meta.get("default_model") != "fitted":
         out.append("- No default model: the training window held no known default, so P(default) is empty.")
     out.append(

@@ -10,7 +10,7 @@ from training.model_card import markdown_table, model_card
 
 def test_a_card_without_holdout_says_so_and_lists_what_it_was_trained_on(trained):
     meta = trained.bundle.meta
-    card = model_card(meta, "payment-risk", "3", "abc123", None, pd.DataFrame())
+    card = model_card(meta, "payment-risk", "3", "abc123")
     assert card.startswith("# Model card: payment-risk version 3\n")
     assert f"`{meta['ledger_fingerprint']}`" in card
     start = (trained.as_of - pd.Timedelta(days=trained.config.window_days)).date()

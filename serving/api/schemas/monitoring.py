@@ -54,3 +54,11 @@ class MonitoringPublic(BaseModel):
     )
     drift_note: str | None = Field(description="Why no drift is given, when none is.")
     warnings: list[str]
+
+
+class ModelCardPublic(BaseModel):
+    version: str
+    markdown: str = Field(
+        description="Data window, ledger fingerprint, features, holdout backtest table, known limits "
+        "(docs/monitoring.md); the calibration plot it links to is an artifact of the version's MLflow run (`payrisk model-card`)."
+    )

@@ -118,3 +118,24 @@ def test_a_margin_wide_enough_silences_the_accuracy_warning(client, sessions, ke
     body = client.get("/v1/models/monitoring", headers=headers(keys, "data_scientist")).json()
     assert body["margin"] == 1.5 and body["runs"][0]["warnings"] == []
     assert dt.date.fromisoformat(body["known_until"]) == ledger.known_until.date()
+
+
+def test_the_card_of_the_model_in_service(client, keys, trained):
+    in_service = copy.copy(trained.bundle)
+    holdout = {
+        "cutoff": "2024-06-30",
+        "counts": {"invoices_open": 812, "cold_start": 12},
+        "metrics": {"model": {"timing_log_loss": 1.25, "cash_wape": 0.2}, "customer_history": {"timing_log_loss": 1.5}},
+        "cold_start": {},
+    }
+    in_service.meta = {**trained.bundle.meta, "model_version": "7", "holdout": holdout}
+    client.app.state.model_holder = BundleHolder(in_service)
+    response = client.get("/v1/models/current/card", headers=headers(keys, "data_scientist"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["version"] == "7"
+    card = body["markdown"]
+    assert card.startswith("# Model card: payment-risk version 7")
+    assert "| metric | model | customer_history |" in card and "| timing_log_loss | 1.2500 | 1.5000 |" in card
+    assert f"`{trained.bundle.meta['ledger_fingerprint']}`" in card
+    assert "12 cold-start invoices: too few" in card
