@@ -60,5 +60,6 @@ class ModelCardPublic(BaseModel):
     version: str
     markdown: str = Field(
         description="Data window, ledger fingerprint, features, holdout backtest table, known limits "
-        "(docs/monitoring.md); the calibration plot it links to is an artifact of the version's MLflow run (`payrisk model-card`)."
+        "(docs/monitoring.md); the calibration plot it links to is an artifact of the version's MLflow run "
+        "(`payrisk model-card`)."
     )
