@@ -139,3 +139,11 @@ def test_the_card_of_the_model_in_service(client, keys, trained):
     assert "| metric | model | customer_history |" in card and "| timing_log_loss | 1.2500 | 1.5000 |" in card
     assert f"`{trained.bundle.meta['ledger_fingerprint']}`" in card
     assert "12 cold-start invoices: too few" in card
+
+
+def test_without_a_run_or_a_model_there_is_nothing_to_measure(client, keys, tiny_loaded):
+    body = client.get("/v1/models/monitoring", headers=headers(keys, "data_scientist")).json()
+    assert body["runs"] == [] and body["drift"] == {} and body["warnings"] == []
+    assert body["model_version"] is None and body["drift_note"].startswith("no model in service")
+    ready = client.get("/readyz", headers=headers(keys, "admin")).json()
+    assert ready["monitoring"]["warnings"] == []
