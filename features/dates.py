@@ -13,6 +13,7 @@ from typing import Final, Literal, TypeAlias
 import numpy as np
 import pandas as pd
 
+from features.calendar import BusinessCalendar
 from features.errors import LedgerError
 
 LATEST: Final = "latest"
@@ -77,3 +78,77 @@ def parse_dates(text: str) -> list[pd.Timestamp]:
         except LedgerError as exc:
             raise LedgerError(f"not a date: {part!r}; expected YYYY-MM-DD,YYYY-MM-DD,...") from exc
     return dates
+
+
+RANGE_SEPARATOR: Final = ".."
+AS_OF_LIST_FORMAT = (
+    "YYYY-MM-DD or 'latest', a comma-separated list of them, or a range START..END (every business day from START to "
+    "END, both included when they are business days)"
+)
+"""The expected format of an as-of list (`payrisk score --as-of`), as error messages and `--help` word it."""
+
+
+def parse_as_of_list(text: str) -> list[tuple[pd.Timestamp | Latest, pd.Timestamp | Latest]]:
+    """'2024-03-29', '2024-01-31,2024-02-29,latest' or '2024-01-01..2024-03-31' (parts may mix) -> (first, last) per
+    part, typed; a single date is (date, date). A range's dates are expanded later, against a calendar
+    (`business_days`), once 'latest' is resolved. Raises LedgerError naming the bad part.
+
+    One part alone keeps `parse_as_of`'s message, so `--as-of` reads as before for one date.
+    """
+    parts = [part.strip() for part in str(text).split(",")]
+    if len(parts) == 1 and RANGE_SEPARATOR not in parts[0]:
+        value = parse_as_of(parts[0])
+        return [(value, value)]
+    out: list[tuple[pd.Timestamp | Latest, pd.Timestamp | Latest]] = []
+    for part in parts:
+        if not part:
+            raise LedgerError(f"an empty date in {text!r}; expected {AS_OF_LIST_FORMAT}")
+        bounds = part.split(RANGE_SEPARATOR)
+        if len(bounds) > 2:
+            raise LedgerError(f"not a range: {part!r}; expected {AS_OF_LIST_FORMAT}")
+        try:
+            typed = [parse_as_of(bound.strip()) for bound in bounds]
+        except LedgerError as exc:
+            raise LedgerError(f"not a date in {part!r}; expected {AS_OF_LIST_FORMAT}") from exc
+        first, last = typed[0], typed[-1]
+        if isinstance(first, pd.Timestamp) and isinstance(last, pd.Timestamp) and first > last:
+            raise LedgerError(f"an empty range: {part!r} ends before it starts; expected START..END with START <= END")
+        out.append((first, last))
+    return out
+
+
+def business_days(first: pd.Timestamp, last: pd.Timestamp, closing_days: tuple[object, ...] = ()) -> list[pd.Timestamp]:
+    """Every business day in first..last (both included), by the company calendar: weekdays that are not one of
+    `closing_days` (features.calendar with no country: the as-of dates of a batch are the company's, not a
+    customer's)."""
+    lo, hi = (int(to_date(d).value // 86_400_000_000_000) for d in (first, last))
+    days = np.arange(lo, hi + 1, dtype=np.int64)
+    calendar = BusinessCalendar.covering([""], days, closing_days)
+    keep = calendar.is_business_day(calendar.codes([""] * len(days)), days)
+    return [pd.Timestamp(int(d), unit="D").as_unit("s") for d in days[keep]]
+
+
+def resolve_as_of_list(
+    parts: list[tuple[pd.Timestamp | Latest, pd.Timestamp | Latest]],
+    known_until: pd.Timestamp,
+    closing_days: tuple[object, ...] = (),
+) -> list[pd.Timestamp]:
+    """The as-of dates to use, in the order given, each once: single dates as they are ('latest' resolved), ranges
+    expanded to their business days. Raises LedgerError when a range holds no business day."""
+    out: list[pd.Timestamp] = []
+    seen: set[pd.Timestamp] = set()
+    for first, last in parts:
+        if type(first) is type(last) and first == last:
+            dates = [resolve_as_of(first, known_until)]
+        else:
+            start, end = resolve_as_of(first, known_until), resolve_as_of(last, known_until)
+            if start > end:
+                raise LedgerError(f"an empty range: {start.date()}..{end.date()} ends before it starts")
+            dates = business_days(start, end, closing_days)
+            if not dates:
+                raise LedgerError(f"no business day in {start.date()}..{end.date()}")
+        for date in dates:
+            if date not in seen:
+                seen.add(date)
+                out.append(date)
+    return out

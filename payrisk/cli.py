@@ -12,6 +12,9 @@ from payrisk.commands.import_ import import_ledger
 from payrisk.commands.keys import keys_app
 from payrisk.commands.model import forecast, promote, score, train
 from payrisk.commands.package import package
+from payrisk.commands.model_card import model_card
+from payrisk.commands.monitor import monitor
+from payrisk.commands.retrain import retrain
 from payrisk.commands.serve import serve
 from payrisk.commands.simulate import simulate
 from payrisk.commands.store import store_app
@@ -33,6 +36,9 @@ app.command("serve")(serve)
 app.command("worklist")(worklist)
 app.command("variance")(variance)
 app.command("package")(package)
+app.command("monitor")(monitor)
+app.command("retrain")(retrain)
+app.command("model-card")(model_card)
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(store_app, name="store")

@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     (directly, or X-Forwarded-Proto from a proxy uvicorn trusts)."""
     mlflow_ui_url: str | None = None
     """Where the MLflow UI is, linked from the web app's models page (PAYRISK_MLFLOW_UI_URL)."""
+    monitoring_margin: float = Field(default=0.2, ge=0)
+    """How much worse (relative: 0.2 = 20 %) a stored run's realised accuracy may be than the model's own backtest
+    before /readyz and /v1/models/monitoring warn (PAYRISK_MONITORING_MARGIN)."""
+    drift_psi_warn: float = Field(default=0.25, gt=0)
+    """A population stability index above this, of a main feature or a score between the training window and the
+    newest scoring run, is a warning (PAYRISK_DRIFT_PSI_WARN; 0.25 is the usual 'significant shift')."""
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'payrisk.db').resolve()}"

@@ -22,6 +22,7 @@ from features.labels import HORIZON_WEEKS
 from features.ledger.ledger import Ledger
 from training import registry
 from training.backtest import CutoffResult, band_coverage, evaluate_cutoff, summary_table
+from training.model_card import CARD_FILE, holdout_meta, model_card
 from training.train import TrainConfig, fit_bundle
 
 PROMOTION_METRICS = {"timing_log_loss": False, "default_brier": False}
@@ -100,6 +101,9 @@ def train_and_register(
         spec = json.dumps({"ledger": known.fingerprint(), "cutoff": str(cutoff.date())})
     progress(f"training the final model as of {as_of.date()}")
     bundle = fit_bundle(ledger, as_of, config)
+    if result is not None:  # the model's own backtest: what monitoring compares realised accuracy with; the card
+        bundle.meta["holdout"] = holdout_meta(result)
+        bundle.meta["backtest"] = bundle.meta["holdout"]["metrics"].get("model", {})
     rows = bundle.feature_rows(known, as_of)  # with the bundle's closing days
     with tempfile.TemporaryDirectory() as tmp:
         artifacts = []
@@ -124,6 +128,9 @@ def train_and_register(
             tags,
             artifacts,
         )
+        card = Path(tmp) / CARD_FILE
+        card.write_text(model_card(bundle.meta, model_name, version, run_id))
+        registry.log_run_artifact(run_id, card)
     is_champion = False
     if registry.champion_version(model_name) is not None:
         note = f"not promoted: a champion exists; compare with `payrisk promote --candidate {version}`"

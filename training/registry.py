@@ -6,6 +6,7 @@ mlflow is imported inside the functions: its import is slow and must stay off re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
@@ -233,3 +234,96 @@ def load_bundle(reference: str | None, model_name: str, cache_dir: Path) -> Scor
     bundle = ScoringBundle.load(path)
     bundle.meta["model_version"] = version
     return bundle
+
+
+MONITORING_EXPERIMENT = "payrisk-monitoring"
+
+
+def _metric_key(text: str) -> str:
+    """An MLflow metric name (letters, digits, _ - . / and spaces only)."""
+    return "".join(c if c.isalnum() or c in "_-./ " else "_" for c in text)
+
+
+def log_monitoring(report: dict, model_name: str, experiment: str = MONITORING_EXPERIMENT) -> list[str]:
+    """Log a monitoring report (serving.services.monitoring, as a dict) to MLflow: one run per measured scoring run,
+    tagged with the model version that made it (metrics `realised_<metric>` and `realised_<segment>_<metric>`), and
+    one run of the book's drift (`psi_<feature>`) tagged with the model in service; each run holds the report as
+    `monitoring.json`, and the model version gets a `last_monitoring_run` tag. Returns the MLflow run ids."""
+    import mlflow
+
+    use_experiment(experiment)
+    ids = []
+    for measured in report["runs"]:
+        realised = measured["realised"]
+        metrics = {f"realised_{k}": v for k, v in realised["metrics"].items()}
+        for segment, part in realised["by_segment"].items():
+            metrics.update({_metric_key(f"realised_{segment}_{k}"): v for k, v in part["metrics"].items()})
+        metrics.update({f"backtest_{k}": v for k, v in (measured["backtest"] or {}).items()})
+        metrics["weeks_observed"] = realised["weeks_observed"]
+        tags = {
+            "model_name": model_name,
+            "model_version": str(measured["model_version"]),
+            "scoring_run_id": str(measured["run_id"]),
+            "as_of": str(measured["as_of"]),
+            "known_until": str(realised["known_until"]),
+            "complete": str(realised["complete"]).lower(),
+            "warnings": " | ".join(measured["warnings"])[:5000],
+        }
+        with mlflow.start_run(run_name=f"realised-{measured['as_of']}-v{measured['model_version']}") as run:
+            mlflow.set_tags(tags)
+            mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v is not None and pd.notna(v)})
+            mlflow.log_dict(measured, "monitoring.json")
+        ids.append(run.info.run_id)
+        _tag_version(model_name, str(measured["model_version"]), run.info.run_id)
+    if report.get("drift"):
+        with mlflow.start_run(run_name=f"drift-{report['drift_as_of']}") as run:
+            mlflow.set_tags(
+                {
+                    "model_name": model_name,
+                    "model_version": str(report["model_version"]),
+                    "as_of": str(report["drift_as_of"]),
+                    "kind": "drift",
+                }
+            )
+            mlflow.log_metrics({_metric_key(f"psi_{k}"): float(v) for k, v in report["drift"].items()})
+            mlflow.log_dict(report, "monitoring.json")
+        ids.append(run.info.run_id)
+    return ids
+
+
+def _tag_version(model_name: str, version: str, run_id: str) -> None:
+    """Point the registered version at its newest monitoring run (a version the registry does not know: skipped)."""
+    from mlflow.exceptions import MlflowException
+
+    with contextlib.suppress(MlflowException):
+        client().set_model_version_tag(model_name, version, "last_monitoring_run", run_id)
+
+
+def log_run_artifact(run_id: str, path: Path) -> None:
+    """Add a file to a finished run's artifacts (the model card, written once the version number is known)."""
+    client().log_artifact(run_id, str(path))
+
+
+def model_card_text(model_name: str, reference: str | None) -> tuple[str, str]:
+    """(version, the model card's markdown) of a registered version ('3', '@champion', None for the champion).
+    Raises LookupError when the version or its card (a version registered before cards existed) is not there."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from training.model_card import CARD_FILE
+
+    try:
+        if reference is None or reference.startswith("@"):
+            mv = client().get_model_version_by_alias(model_name, (reference or f"@{CHAMPION}")[1:])
+        else:
+            mv = client().get_model_version(model_name, reference)
+    except MlflowException as exc:
+        raise LookupError(f"no version {reference or '@' + CHAMPION} of '{model_name}' in the registry") from exc
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            local = mlflow.artifacts.download_artifacts(run_id=mv.run_id, artifact_path=CARD_FILE, dst_path=tmp)
+        except (MlflowException, OSError) as exc:
+            raise LookupError(
+                f"version {mv.version} of '{model_name}' has no {CARD_FILE} (registered before cards)"
+            ) from exc
+        return str(mv.version), Path(local).read_text()

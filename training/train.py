@@ -28,6 +28,7 @@ from training.cashflow import (
     estimate_correlations,
 )
 from training.days import DaySpread
+from training.drift import REFERENCE_ROWS, reference_profile
 from training.estimator import EARLY_STOPPING, NEGATIVE_RATE, NUM_THREADS, ROUNDS, SEED, VALID_SHARE
 from training.models import DefaultModel, TimingModel, defaults_known
 
@@ -235,4 +236,21 @@ def fit_bundle(
         "day_spread": day_spread.fit_summary,
         "config": asdict(config),
     }
-    return ScoringBundle(preprocessor, timing, default, meta, day_spread)
+    bundle = ScoringBundle(preprocessor, timing, default, meta, day_spread)
+    bundle.meta["drift_reference"] = drift_reference(bundle, rows, config.seed)
+    return bundle
+
+
+def drift_reference(bundle: ScoringBundle, rows: pd.DataFrame, seed: int) -> dict:
+    """The training window's profile of the main features and of the bundle's scores (training.drift), from up to
+    REFERENCE_ROWS of its snapshots (seeded), for the drift checks of the model in service."""
+    rows = reference_rows(rows, seed)
+    return reference_profile(rows, bundle.score_rows(rows, with_reasons=False))
+
+
+def reference_rows(rows: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """The training rows the drift reference is made of: all of them, or REFERENCE_ROWS drawn with `seed`."""
+    if len(rows) <= REFERENCE_ROWS:
+        return rows
+    keep = np.sort(np.random.default_rng(seed).choice(len(rows), REFERENCE_ROWS, replace=False))
+    return rows.iloc[keep].reset_index(drop=True)

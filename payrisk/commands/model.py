@@ -12,10 +12,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from features.build import build_features
 from features.errors import LedgerError
 from features.ledger.contract import DATE_FORMAT
 from features.ledger.ledger import Ledger
-from payrisk.commands.options import AsOfOption, GroupByOption
+from payrisk.commands.options import AsOfListOption, AsOfOption, GroupByOption
 from serving.settings import get_settings
 from training.contract import SCORE_DATE_COLUMNS
 
@@ -143,21 +144,29 @@ def champion_line(name: str, version: str, champion: str | None) -> str:
 
 def score(
     ledger: Path = typer.Option(..., "--ledger"),
-    as_of: AsOfOption = ...,  # type: ignore[assignment]  # required (typer reads ... as "no default")
+    as_of: AsOfListOption = ...,  # type: ignore[assignment]  # required (typer reads ... as "no default")
     out: Path = typer.Option(..., "--out"),
     model: str | None = typer.Option(None, "--model"),
     reasons: bool = typer.Option(True, "--reasons/--no-reasons"),
 ) -> None:
-    """Score every invoice open at the end of the as-of date (one row each; the columns are a contract)."""
+    """Score every invoice open at the end of the as-of date (one row each; the columns are a contract). Several
+    dates (a list, or a range of business days) give one file, one block of rows per date told apart by `as_of`;
+    the ledger and the model are loaded once."""
     data = _load(ledger)
     bundle = _bundle(model)
     started = time.perf_counter()
-    scores = bundle.score(data, as_of.resolve(data.known_until), with_reasons=reasons)
+    try:
+        dates = as_of.resolve(data.known_until, tuple(get_settings().closing_days))
+    except LedgerError as exc:
+        console.print(f"[red]error[/red]: --as-of: {exc}")
+        raise typer.Exit(2) from exc
+    scores = score_dates(bundle, data, dates, with_reasons=reasons)
     _write(scores, out)
     which = "the champion" if model is None else f"--model {model}"
     name = get_settings().registered_model_name
+    on = f"as of {dates[0].date()}" if len(dates) == 1 else f"over {len(dates)} as-of dates"
     console.print(
-        f"scored {len(scores):,} open invoices with {name} version {bundle.version} ({which}) in "
+        f"scored {len(scores):,} open invoices {on} with {name} version {bundle.version} ({which}) in "
         f"{time.perf_counter() - started:.1f} s -> {out}",
         highlight=False,
     )
@@ -172,7 +181,10 @@ def score(
                 f"with it",
                 highlight=False,
             )
-    top = scores.nsmallest(10, "priority_rank")[
+    last = scores[scores["as_of"] == dates[-1]] if len(dates) > 1 else scores
+    if len(dates) > 1:
+        console.print(f"top of the worklist as of {dates[-1].date()}:")
+    top = last.nsmallest(10, "priority_rank")[
         [
             "priority_rank",
             "invoice_id",
@@ -185,6 +197,21 @@ def score(
         ]
     ]
     console.print(top.to_string(index=False))
+
+
+def score_dates(bundle, ledger: Ledger, dates: list[pd.Timestamp], with_reasons: bool = True) -> pd.DataFrame:
+    """The scores of every date, one block per date in the order given (the `as_of` column tells them apart): one
+    ledger, one model, and ONE feature build for all the dates (`build_features` takes several as-of dates, each
+    row from the facts known at its own date, as training does); each date is then scored, and ranked, on its own."""
+    if len(dates) == 1:
+        return bundle.score(ledger, dates[0], with_reasons=with_reasons)
+    rows = build_features(ledger.as_of(max(dates)), sorted(dates), bundle.feature_config())
+    day = rows["as_of"].to_numpy()
+    frames = [
+        bundle.score_rows(rows[day == date.to_datetime64()].reset_index(drop=True), with_reasons=with_reasons)
+        for date in dates
+    ]
+    return pd.concat(frames, ignore_index=True)
 
 
 def forecast(

@@ -15,7 +15,17 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from features.dates import AS_OF_FORMAT, LATEST, parse_as_of, parse_dates, resolve_as_of
+from features.dates import (
+    AS_OF_FORMAT,
+    AS_OF_LIST_FORMAT,
+    LATEST,
+    Latest,
+    parse_as_of,
+    parse_as_of_list,
+    parse_dates,
+    resolve_as_of,
+    resolve_as_of_list,
+)
 from features.errors import LedgerError
 from training.contract import ForecastGroup
 
@@ -32,6 +42,34 @@ class RequestedAsOf:
 
     def __str__(self) -> str:  # as --help shows a default
         return LATEST if self.date is None else str(self.date.date())
+
+
+@dataclass(frozen=True)
+class RequestedAsOfs:
+    """`payrisk score --as-of` as given: one date, a comma list, or ranges START..END (features.dates), typed."""
+
+    parts: tuple[tuple[pd.Timestamp | Latest, pd.Timestamp | Latest], ...]
+
+    def resolve(self, known_until: pd.Timestamp, closing_days: tuple[object, ...] = ()) -> list[pd.Timestamp]:
+        """The dates to score, in the order given, each once: ranges expanded to the company's business days."""
+        return resolve_as_of_list(list(self.parts), known_until, closing_days)
+
+    def __str__(self) -> str:
+        return ",".join(_text(a) if a is b else f"{_text(a)}..{_text(b)}" for a, b in self.parts)
+
+
+def _text(value: pd.Timestamp | Latest) -> str:
+    return value if isinstance(value, str) else str(value.date())
+
+
+def as_of_list_value(text: str | RequestedAsOfs) -> RequestedAsOfs:
+    """`--as-of` text of `payrisk score` -> typed parts. Raises typer.BadParameter (exit 2) for a bad value."""
+    if isinstance(text, RequestedAsOfs):
+        return text
+    try:
+        return RequestedAsOfs(tuple(parse_as_of_list(text)))
+    except LedgerError as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
 
 class Cutoffs(list[pd.Timestamp]):
@@ -65,6 +103,16 @@ AsOfOption = Annotated[
 ]
 """`--as-of DATE|latest`, required; give a default (`= LATEST_AS_OF`) where the command has one."""
 LATEST_AS_OF = RequestedAsOf(None)
+AsOfListOption = Annotated[
+    RequestedAsOfs,
+    typer.Option(
+        "--as-of",
+        parser=as_of_list_value,
+        metavar="DATES",
+        help=AS_OF_LIST_FORMAT + "; business days are weekdays that are not a company closing day.",
+    ),
+]
+"""`--as-of` of `payrisk score`: one date, a list or a range, required."""
 CutoffsOption = Annotated[
     Cutoffs | None,
     typer.Option(

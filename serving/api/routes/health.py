@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response, status
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from serving.api.schemas.health import DatabaseReadiness, Health, ModelReadiness, Readiness
+from serving.api.schemas.health import DatabaseReadiness, Health, ModelReadiness, MonitoringReadiness, Readiness
 from serving.store.audit import Actor
 
 router = APIRouter(tags=["health"])
@@ -35,7 +35,8 @@ def readyz(request: Request, response: Response) -> Readiness:
     ready = "ready" if database.ok else "not ready"
     actor = getattr(request.state, "actor", None)
     if isinstance(actor, Actor) and actor.role == "admin":
-        return Readiness(status=ready, database=database, model=_model(request))
+        monitoring = _monitoring(request) if database.ok else None
+        return Readiness(status=ready, database=database, model=_model(request), monitoring=monitoring)
     return Readiness(status=ready)
 
 
@@ -83,3 +84,45 @@ def _database(request: Request) -> DatabaseReadiness:
             detail=f"schema at revision {revision}, code expects {head}; run migrations",
         )
     return DatabaseReadiness(ok=True, dialect=engine.dialect.name, schema_revision=revision, detail="reachable")
+
+
+def _monitoring(request: Request) -> MonitoringReadiness:
+    """The monitoring warnings (serving.services.monitoring), computed once per (ledger revision, newest scoring run,
+    model version) and kept on app.state: a probe asking every few seconds does not recompute them. Never raises:
+    a failure is reported in `detail`."""
+    from sqlalchemy import func, select
+
+    from serving.services.monitoring import monitoring_report
+    from serving.store.models import ScoringRun
+
+    state = request.app.state
+    cache = getattr(state, "ledger_cache", None)
+    view = getattr(cache, "built", None)
+    if view is None:
+        return MonitoringReadiness(warnings=[], detail="no ledger built yet: nothing to monitor")
+    bundle = getattr(getattr(state, "model_holder", None), "bundle", None)
+    settings = state.settings
+    try:
+        with state.sessionmaker() as session:
+            newest = session.execute(select(func.max(ScoringRun.id)).where(ScoringRun.status == "succeeded")).scalar()
+            key = (
+                view.revision,
+                newest,
+                getattr(bundle, "version", None),
+                settings.monitoring_margin,
+                settings.drift_psi_warn,
+            )
+            kept = getattr(state, "monitoring_readiness", None)
+            if kept is not None and kept[0] == key:
+                return kept[1]
+            report = monitoring_report(
+                session, view.ledger, bundle, settings.monitoring_margin, settings.drift_psi_warn
+            )
+    except Exception as exc:  # a readiness probe reports, never fails, on monitoring
+        return MonitoringReadiness(warnings=[], detail=f"monitoring could not be computed: {type(exc).__name__}: {exc}")
+    detail = f"{len(report.runs)} stored run(s) measured against outcomes up to {report.known_until}; drift " + (
+        f"of the book as of {report.drift_as_of}" if report.drift_as_of else f"not measured ({report.drift_note})"
+    )
+    result = MonitoringReadiness(warnings=report.warnings, detail=detail)
+    state.monitoring_readiness = (key, result)
+    return result

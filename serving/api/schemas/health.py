@@ -35,6 +35,15 @@ class ModelReadiness(BaseModel):
     refresh_seconds: int | None = Field(None, description="How often the registry is checked; None: never.")
 
 
+class MonitoringReadiness(BaseModel):
+    warnings: list[str] = Field(
+        description="Realised accuracy of a stored run worse than the model's own backtest by more than "
+        "PAYRISK_MONITORING_MARGIN, and features or scores whose PSI since training is above PAYRISK_DRIFT_PSI_WARN "
+        "(details: GET /v1/models/monitoring). A warning does not make the service not ready."
+    )
+    detail: str
+
+
 class Readiness(BaseModel):
     status: str = Field(description="'ready' (the database is reachable and migrated) or 'not ready'.")
     database: DatabaseReadiness | None = Field(
@@ -42,4 +51,7 @@ class Readiness(BaseModel):
     )
     model: ModelReadiness | None = Field(
         default=None, description="Only for an admin key: the model in service, or why none."
+    )
+    monitoring: MonitoringReadiness | None = Field(
+        default=None, description="Only for an admin key: the model-monitoring warnings."
     )

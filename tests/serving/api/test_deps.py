@@ -51,6 +51,8 @@ ROUTE_ROLES: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/forecast/cash"): FINANCE,
     ("GET", "/v1/models/current"): SCIENCE,
     ("POST", "/v1/models/current/refresh"): SCIENCE,
+    ("GET", "/v1/models/monitoring"): SCIENCE,
+    ("GET", "/v1/models/current/card"): SCIENCE,
     ("POST", "/v1/keys"): ADMIN,
     ("GET", "/v1/keys"): ADMIN,
     ("DELETE", "/v1/keys/{key_id}"): ADMIN,
@@ -61,6 +63,7 @@ NEEDS_MODEL = {
     ("POST", "/v1/scoring-runs"),
     ("GET", "/v1/models/current"),
     ("POST", "/v1/models/current/refresh"),
+    ("GET", "/v1/models/current/card"),
 }
 """Routes that answer 503 without a loaded model (the auth fixture's app has none)."""
 
