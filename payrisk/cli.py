@@ -11,9 +11,9 @@ from payrisk.commands.features import features
 from payrisk.commands.import_ import import_ledger
 from payrisk.commands.keys import keys_app
 from payrisk.commands.model import forecast, promote, score, train
-from payrisk.commands.package import package
 from payrisk.commands.model_card import model_card
 from payrisk.commands.monitor import monitor
+from payrisk.commands.package import package
 from payrisk.commands.retrain import retrain
 from payrisk.commands.serve import serve
 from payrisk.commands.simulate import simulate
