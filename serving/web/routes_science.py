@@ -10,12 +10,16 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from sqlalchemy.orm import Session
+
 from serving.api.deps import SessionDep, SettingsDep
+from serving.services.monitoring import as_json, monitoring_report
 from serving.settings import Settings
 from serving.store import audit
 from serving.store.engine import write_lock
 from serving.web.auth import DataScientist, PageNotFound, check_csrf
 from serving.web.render import page
+from serving.web.views import ledger_view
 
 router = APIRouter(include_in_schema=False)
 SHOWN_METRICS = ("timing_log_loss", "pay_date_mae_days", "default_brier")
@@ -88,13 +92,33 @@ def model_artifact(version: str, path: str, user: DataScientist, settings: Setti
     return Response(content, media_type=ARTIFACT_TYPES[Path(path).suffix])
 
 
+MONITORED_METRICS = ("timing_log_loss", "pay_date_mae_days", "default_brier", "default_ece", "cash_wape")
+"""The realised-accuracy columns of the monitoring table (serving.services.monitoring; all in its details)."""
+
+
+def _monitoring(request: Request, session: Session, settings: Settings, bundle: Any) -> dict[str, Any]:
+    """The monitoring report GET /v1/models/monitoring gives (as JSON-ready data), or why it cannot be made."""
+    try:
+        ledger = ledger_view(request, session).ledger
+        report = monitoring_report(session, ledger, bundle, settings.monitoring_margin, settings.drift_psi_warn)
+    except Exception as exc:  # an empty store or a model without a training profile is shown, not a 500
+        return {"problem": f"{type(exc).__name__}: {exc}"}
+    return as_json(report)
+
+
 @router.get("/models", response_class=HTMLResponse)
 def models_page(
-    request: Request, user: DataScientist, settings: SettingsDep, done: str | None = None, error: str | None = None
+    request: Request,
+    user: DataScientist,
+    session: SessionDep,
+    settings: SettingsDep,
+    done: str | None = None,
+    error: str | None = None,
 ) -> Response:
     versions, champion, problem = _versions(settings)
     holder = getattr(request.app.state, "model_holder", None)
-    in_service = getattr(getattr(holder, "bundle", None), "version", None)
+    bundle = getattr(holder, "bundle", None)
+    in_service = getattr(bundle, "version", None)
     return page(
         request,
         "models.html",
@@ -104,6 +128,8 @@ def models_page(
         problem=problem,
         in_service=None if in_service is None else str(in_service),
         mlflow_ui=settings.mlflow_ui_url,
+        monitoring=_monitoring(request, session, settings, bundle),
+        monitored_metrics=MONITORED_METRICS,
         done=done,
         error=error,
     )

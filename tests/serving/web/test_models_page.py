@@ -78,3 +78,27 @@ def test_versions_champion_plots_and_a_promotion_with_a_reason(settings, session
         entry = session.execute(select(AuditEntry).where(AuditEntry.action == "model.promote")).scalar_one()
     assert (entry.actor_name, entry.entity_id) == ("user:dan", "2")
     assert entry.after["promoted"] and entry.after["requested_reason"] == "better calibrated"
+
+
+def test_the_models_page_shows_realised_accuracy_as_the_monitoring_endpoint_does(settings, sessions, client, keys):
+    """A stored run the ledger has passed: the page's monitoring table shows its realised metrics, the same figures
+    as GET /v1/models/monitoring."""
+    from tests.support.http import headers
+    from tests.support.ledgers import tiny_tables
+    from tests.support.scores import store_scores
+
+    assert client.post("/v1/ledger", json=tiny_tables(), headers=headers(keys, "admin")).status_code == 200
+    run_id = store_scores(sessions)
+    make_users(sessions)
+    report = client.get("/v1/models/monitoring", headers=headers(keys, "data_scientist")).json()
+    (run,) = report["runs"]
+    assert run["run_id"] == run_id
+    browser = TestClient(client.app, follow_redirects=False)
+    signed_in(browser, "dan")
+    page = browser.get("/models")
+    assert page.status_code == 200
+    table = page.text[page.text.index('id="monitoring"') :]
+    assert f"<td>{run_id}</td><td>2024-03-15</td>" in table
+    for name in ("timing_log_loss", "default_brier"):
+        value = run["realised"]["metrics"][name]
+        assert value is not None and f"{value:,.4f}" in table
