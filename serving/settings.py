@@ -37,8 +37,9 @@ class Settings(BaseSettings):
     """LightGBM threads: set explicitly, never left to OpenMP's default."""
     compile_models: bool = True
     """Predict through the boosters compiled to machine code (lleaves; PAYRISK_COMPILE_MODELS): the same
-    probabilities (within 1e-9), the predict step faster. Compiled when the service loads a model, cached under MODELS_DIR/compiled; when the
-    compiler is missing or fails, the service says why (GET /v1/models/current) and predicts with LightGBM."""
+    probabilities (within 1e-9), the predict step faster. Compiled when the service loads a model, cached under
+    MODELS_DIR/compiled; when the compiler is missing or fails, the service says why (GET /v1/models/current) and
+    predicts with LightGBM."""
     compiled_dir: Path | None = None
     """Where compiled models are cached (PAYRISK_COMPILED_DIR; default MODELS_DIR/compiled). Entries are keyed by the
     model text, the compiler versions and the CPU, so one directory can serve many models and processes."""
