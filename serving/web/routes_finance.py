@@ -15,8 +15,10 @@ from sqlalchemy import select
 
 from serving.api.deps import SessionDep, SettingsDep
 from serving.api.routes.forecast import FORMULA, _run_correlations
+from serving.api.routes.forecast_variance import _succeeded as succeeded_runs
 from serving.api.routes.kpis import _model_allowance
 from serving.services.forecast import cash_forecast, with_customer_groups
+from serving.services.forecast_variance import RunScores, week_history
 from serving.services.kpis import AGING_BUCKETS, CLOSING_RATE, aging, compute_kpis, open_book
 from serving.services.provision import LOOKBACK_MONTHS, MATRIX_FORMULA, month_ends, provision_matrix
 from serving.services.scoring_runs import AsOfAfterLedger, refuse_after_ledger
@@ -76,10 +78,13 @@ def forecast_page(
         [float(w["p90_cash_base"]) for w in weeks],
         currency=settings.base_currency,
     )
+    history_key = ("forecast_history", run.id, ledger_revision(session))
+    history = cached(request, history_key, lambda: _history(request, session))
     return page(
         request,
         "forecast.html",
         user,
+        history=history,
         run=run,
         weeks=weeks,
         chart=chart,
@@ -90,6 +95,22 @@ def forecast_page(
         formula=FORMULA,
         base_currency=settings.base_currency,
     )
+
+
+HISTORY_RUNS = 60
+"""Newest stored runs read for the past weeks' table (as GET /v1/forecast/accuracy reads by default)."""
+HISTORY_WEEKS = 8
+
+
+def _history(request: Request, session) -> list[dict]:
+    """The last HISTORY_WEEKS weeks that are over: what the stored runs forecast for each 1, 4 and 13 weeks ahead,
+    and the cash that came in (serving.services.forecast_variance.week_history, as GET /v1/forecast/accuracy)."""
+    ledger = ledger_view(request, session).ledger
+    runs = [
+        RunScores(r.id, pd.Timestamp(r.as_of), read_scores(session, r.id))
+        for r in reversed(succeeded_runs(session, HISTORY_RUNS))
+    ]
+    return week_history(ledger, runs)[-HISTORY_WEEKS:][::-1]
 
 
 def _forecast(session, run, group_by: ForecastGroup | None, correlations) -> pd.DataFrame:
