@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 import pytest
@@ -11,7 +13,10 @@ from tests.support.trained import Trained, train
 
 # One cache of compiled models for the whole session (keyed by model text, compiler and CPU: sharing it is safe), so
 # every app a test starts compiles the session bundle once, not once per test; set before any Settings is made.
-os.environ.setdefault("PAYRISK_COMPILED_DIR", tempfile.mkdtemp(prefix="payrisk-compiled-"))
+if "PAYRISK_COMPILED_DIR" not in os.environ:
+    _compiled = tempfile.mkdtemp(prefix="payrisk-compiled-")
+    os.environ["PAYRISK_COMPILED_DIR"] = _compiled
+    atexit.register(shutil.rmtree, _compiled, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
