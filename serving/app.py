@@ -17,6 +17,7 @@ import anyio
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.gzip import GZipMiddleware
 
 from serving.api import errors
 from serving.api.deps import LedgerCache
@@ -173,12 +174,19 @@ def clean_up_runs(app: FastAPI) -> None:
         log.warning("scoring runs %s were left running by an earlier process: marked failed", abandoned)
 
 
+GZIP_MIN_BYTES = 4096
+"""Answers smaller than this are sent uncompressed: below a few KB gzip saves less than it costs."""
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app; `settings` default to the environment (PAYRISK_*), read when the app starts, not here."""
     app = FastAPI(title="payrisk", version=_package_version("payrisk"), description=DESCRIPTION, lifespan=lifespan)
     app.state.settings_override = settings
     errors.install(app)
     app.add_middleware(RequestGuard)
+    # outermost: answers of GZIP_MIN_BYTES or more go gzip-compressed to clients that accept it (a collector's
+    # worklist JSON, the CSV exports, the pages); smaller ones and clients without Accept-Encoding get them as is
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     app.include_router(health.router, responses=PUBLIC_RESPONSES)
     app.include_router(api_router, prefix="/v1")
     install_web(app)  # the web pages (session cookie, not X-API-Key): /, /login, /worklists, ...

@@ -160,3 +160,23 @@ def test_keys_revoke_refuses_the_last_admin_key(store_url, sessions, keys):
     with sessions() as session:
         assert session.get(ApiKey, admin_id).revoked_at is None
         assert session.get(ApiKey, finance_id).revoked_at is not None
+
+
+def test_large_answers_are_gzipped_for_clients_that_accept_it(client, keys):
+    """/openapi.json (well over GZIP_MIN_BYTES) comes compressed when asked, plain otherwise; /healthz is small and
+    never compressed. httpx decodes gzip itself: the decoded bodies must be the same document."""
+    import gzip
+
+    from serving.app import GZIP_MIN_BYTES
+
+    zipped = client.get("/openapi.json", headers={"Accept-Encoding": "gzip"})
+    plain = client.get("/openapi.json", headers={"Accept-Encoding": "identity"})
+    assert zipped.headers.get("content-encoding") == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert zipped.json() == plain.json()
+    assert len(plain.content) > GZIP_MIN_BYTES
+    with client.stream("GET", "/openapi.json", headers={"Accept-Encoding": "gzip"}) as response:
+        body = b"".join(response.iter_raw())  # the bytes as sent, not decoded
+    assert len(body) < len(plain.content) / 3 and gzip.decompress(body) == plain.content
+    small = client.get("/healthz", headers={"Accept-Encoding": "gzip"})
+    assert small.status_code == 200 and "content-encoding" not in small.headers
