@@ -99,7 +99,8 @@ class ModelHolder:
             "trained_as_of": meta.get("trained_as_of"),
             "ledger_fingerprint": meta.get("ledger_fingerprint"),
             "features": len(meta.get("features", [])),
-            "holdout_metrics": meta.get("holdout_metrics", {}),
+            # the model's own holdout backtest (training.pipeline keeps it as meta["backtest"]); older bundles: none
+            "holdout_metrics": meta.get("backtest") or meta.get("holdout_metrics", {}),
             "loaded_at": None if self.loaded_at is None else self.loaded_at.isoformat(),
             "checked_at": None if self.checked_at is None else self.checked_at.isoformat(),
             "last_error": self.error,

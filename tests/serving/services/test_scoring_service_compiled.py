@@ -3,6 +3,8 @@ scores as LightGBM, and says which predictor it uses."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from serving.services.scoring_service import ModelHolder
@@ -33,3 +35,10 @@ def test_compilation_can_be_switched_off(tmp_path, trained):
     assert getattr(holder.bundle.timing, "compiled_", None) is None
     assert "LightGBM" in holder.predictor["all"]
     assert not (tmp_path / "compiled").exists()
+
+
+def test_the_model_info_shows_the_holdout_backtest_the_bundle_keeps(tmp_path, trained):
+    bundle = copy.deepcopy(trained.bundle)
+    bundle.meta["backtest"] = {"timing_log_loss": 1.234, "default_brier": 0.056}
+    holder = _holder(tmp_path, bundle, compile_models=False)
+    assert holder.info()["holdout_metrics"] == {"timing_log_loss": 1.234, "default_brier": 0.056}
