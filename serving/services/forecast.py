@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from serving.store.models import Customer
+from serving.store.scores import read_scores
 from training.cashflow import CashCorrelations, weekly_cash_forecast
 from training.contract import FORECAST_GROUP_SOURCES, ForecastGroup
 
@@ -33,3 +37,22 @@ def cash_forecast(
     if column is not None and column not in scores.columns:
         raise ValueError(f"cannot group the forecast by '{column}': the scores have no such column")
     return weekly_cash_forecast(scores, weeks=weeks, group_by=column, correlations=correlations)
+
+
+def stored_run_forecast(
+    session: Session,
+    run_id: int,
+    weeks: int = 13,
+    group_by: ForecastGroup | None = None,
+    correlations: CashCorrelations | None = None,
+) -> pd.DataFrame:
+    """`cash_forecast` of a stored scoring run's scores, grouped by `group_by` (the customer's segment or collector
+    joined from the store when the scores lack it): what GET /v1/forecast/cash and the web forecast page show."""
+    scores = read_scores(session, run_id)
+    if group_by is not None and group_by.value not in scores.columns:
+        customers = pd.DataFrame(
+            session.execute(select(Customer.customer_id, Customer.segment, Customer.collector_id)).all(),
+            columns=["customer_id", "segment", "collector_id"],
+        )
+        scores = with_customer_groups(scores, customers)
+    return cash_forecast(scores, weeks, group_by, correlations=correlations)

@@ -11,19 +11,17 @@ from typing import Annotated
 import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
 from serving.api.deps import SessionDep, SettingsDep
 from serving.api.routes.forecast import FORMULA, _run_correlations
 from serving.api.routes.forecast_variance import _succeeded as succeeded_runs
 from serving.api.routes.kpis import _model_allowance
-from serving.services.forecast import cash_forecast, with_customer_groups
+from serving.services.forecast import stored_run_forecast
 from serving.services.forecast_variance import RunScores, week_history
 from serving.services.kpis import AGING_BUCKETS, CLOSING_RATE, aging, compute_kpis, open_book
 from serving.services.provision import LOOKBACK_MONTHS, MATRIX_FORMULA, month_ends, provision_matrix
 from serving.services.scoring_runs import AsOfAfterLedger, refuse_after_ledger
 from serving.store.ledger.io import ledger_revision
-from serving.store.models import Customer
 from serving.store.scores import latest_run, read_scores
 from serving.web.auth import Finance
 from serving.web.cache import cached
@@ -115,14 +113,7 @@ def _history(request: Request, session) -> list[dict]:
 
 def _forecast(session, run, group_by: ForecastGroup | None, correlations) -> pd.DataFrame:
     """The 13-week forecast of the run's scores, per group as GET /v1/forecast/cash?group_by= computes it."""
-    scores = read_scores(session, run.id)
-    if group_by is not None and group_by.value not in scores.columns:
-        customers = pd.DataFrame(
-            session.execute(select(Customer.customer_id, Customer.segment, Customer.collector_id)).all(),
-            columns=["customer_id", "segment", "collector_id"],
-        )
-        scores = with_customer_groups(scores, customers)
-    return cash_forecast(scores, 13, group_by, correlations=correlations)
+    return stored_run_forecast(session, run.id, 13, group_by, correlations)
 
 
 @router.get("/receivables", response_class=HTMLResponse)

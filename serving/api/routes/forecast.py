@@ -6,13 +6,11 @@ from typing import Annotated
 
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, Request, status
-from sqlalchemy import select
 
 from serving.api.deps import FinanceActor, SessionDep
 from serving.api.schemas.common import Message
 from serving.api.schemas.scoring import CashForecastPublic, ForecastWeekPublic
-from serving.store.models import Customer
-from serving.store.scores import latest_run, read_scores
+from serving.store.scores import latest_run
 from training.cashflow import CashCorrelations
 from training.contract import ForecastGroup
 
@@ -47,20 +45,13 @@ def read_cash_forecast(
     group_by: Annotated[ForecastGroup | None, Query()] = None,
 ) -> CashForecastPublic:
     try:
-        from serving.services.forecast import cash_forecast, with_customer_groups
+        from serving.services.forecast import stored_run_forecast
     except ImportError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"the cash forecast is not installed ({exc})") from exc
     run = latest_run(session)
     if run is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "no scoring run stored yet; POST /v1/scoring-runs first")
-    scores = read_scores(session, run.id)
-    if group_by is not None and group_by.value not in scores.columns:
-        customers = pd.DataFrame(
-            session.execute(select(Customer.customer_id, Customer.segment, Customer.collector_id)).all(),
-            columns=["customer_id", "segment", "collector_id"],
-        )
-        scores = with_customer_groups(scores, customers)
-    frame = cash_forecast(scores, weeks, group_by, correlations=_run_correlations(request, run.model_version))
+    frame = stored_run_forecast(session, run.id, weeks, group_by, _run_correlations(request, run.model_version))
     rows = []
     for record in frame.to_dict("records"):
         group = record.pop(group_by.value) if group_by else None
