@@ -208,6 +208,17 @@ def latest_run(session: Session) -> ScoringRun | None:
     return session.execute(statement).scalar_one_or_none()
 
 
+def succeeded_runs(session: Session, limit: int) -> list[ScoringRun]:
+    """The newest `limit` succeeded runs, newest as-of date first (ties: the higher id first)."""
+    statement = (
+        select(ScoringRun)
+        .where(ScoringRun.status == "succeeded")
+        .order_by(ScoringRun.as_of.desc(), ScoringRun.id.desc())
+        .limit(limit)
+    )
+    return list(session.execute(statement).scalars())
+
+
 def read_scores(session: Session, run_id: int, customer_ids: list[str] | None = None) -> pd.DataFrame:
     """A run's scores as a DataFrame with the contract's columns (money as float, dates as datetime64[s])."""
     columns = [Score.__table__.c[c] for c in SCORE_COLUMNS]

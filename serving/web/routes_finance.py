@@ -14,7 +14,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from serving.api.deps import SessionDep, SettingsDep
 from serving.api.routes.forecast import FORMULA, _run_correlations
-from serving.api.routes.forecast_variance import _succeeded as succeeded_runs
 from serving.api.routes.kpis import _model_allowance
 from serving.services.forecast import stored_run_forecast
 from serving.services.forecast_variance import RunScores, week_history
@@ -22,7 +21,7 @@ from serving.services.kpis import AGING_BUCKETS, CLOSING_RATE, aging, compute_kp
 from serving.services.provision import LOOKBACK_MONTHS, MATRIX_FORMULA, month_ends, provision_matrix
 from serving.services.scoring_runs import AsOfAfterLedger, refuse_after_ledger
 from serving.store.ledger.io import ledger_revision
-from serving.store.scores import latest_run, read_scores
+from serving.store.scores import latest_run, read_scores, succeeded_runs
 from serving.web.auth import Finance
 from serving.web.cache import cached
 from serving.web.charts import BUCKET_COLOURS, aging_svg, forecast_svg

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, status
-from sqlalchemy import select
 
 from serving.api.deps import LEDGER_REVISION_DOC, FinanceActor, LedgerDep, SessionDep
 from serving.api.schemas.common import Message, Unprocessable
@@ -28,7 +27,7 @@ from serving.services.forecast_variance import (
     week_variance,
 )
 from serving.store.models import ScoringRun
-from serving.store.scores import read_scores
+from serving.store.scores import read_scores, succeeded_runs
 
 router = APIRouter(prefix="/forecast", tags=["forecast"])
 FORMULA = (
@@ -36,16 +35,6 @@ FORMULA = (
     "invoices of open amount (base) x P(settled in week k), per invoice in cents; actual = payments that week on any "
     "invoice at the fx rate as of T; variance = actual - forecast = the sum of the invoices' contributions"
 )
-
-
-def _succeeded(session, limit: int) -> list[ScoringRun]:
-    statement = (
-        select(ScoringRun)
-        .where(ScoringRun.status == "succeeded")
-        .order_by(ScoringRun.as_of.desc(), ScoringRun.id.desc())
-        .limit(limit)
-    )
-    return list(session.execute(statement).scalars())
 
 
 @router.get(
@@ -74,7 +63,7 @@ def read_variance(
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no succeeded scoring run {scoring_run_id}")
     else:
         known = pd.Timestamp(ledger.known_until).normalize()
-        over = [r for r in _succeeded(session, 1000) if week_bounds(r.as_of, week)[1] <= known]
+        over = [r for r in succeeded_runs(session, 1000) if week_bounds(r.as_of, week)[1] <= known]
         if not over:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no succeeded scoring run whose week {week} is over yet")
         run = over[0]
@@ -121,7 +110,8 @@ def read_accuracy(
     runs: Annotated[int, Query(ge=1, le=260, description="Newest succeeded runs to read")] = 60,
 ) -> ForecastAccuracyPublic:
     chosen = [
-        RunScores(r.id, pd.Timestamp(r.as_of), read_scores(session, r.id)) for r in reversed(_succeeded(session, runs))
+        RunScores(r.id, pd.Timestamp(r.as_of), read_scores(session, r.id))
+        for r in reversed(succeeded_runs(session, runs))
     ]
     points = accuracy_by_horizon(ledger, chosen)
     summary = horizon_summary(points)
