@@ -11,9 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from payrisk.commands.close import AsOption, _actor, _fail, _ledger
-from payrisk.commands.store import DatabaseOption, _sessionmaker
-from serving.settings import Settings
+from payrisk.commands.close import AsOption, _actor, _fail, store_ledger
+from payrisk.commands.store import DatabaseOption
 
 agency_app = typer.Typer(
     help="Collection agencies: place, recall, record recoveries, performance.", no_args_is_help=True
@@ -51,20 +50,14 @@ def place_command(
     """Place an account's open invoices (or the given ones) with an agency."""
     from serving.services.agencies import PlacementRefused, place
 
-    settings = Settings()
-    sessions = _sessionmaker(settings, database_url)
-    try:
-        with sessions() as session:
-            ledger, _ = _ledger(session, settings)
-            placed_date = _date(date, ledger.known_until.date())
-            try:
-                made = place(session, ledger, agency, customer, placed_date, _actor(actor_name), invoice or None)
-            except PlacementRefused as exc:
-                raise _fail(str(exc)) from exc
-            for p in made:
-                Console().print(f"placement {p.id}: {p.invoice_id} {p.amount_placed:f} {p.currency} with {p.agency}")
-    finally:
-        sessions.kw["bind"].dispose()
+    with store_ledger(database_url) as (_, session, ledger, _):
+        placed_date = _date(date, ledger.known_until.date())
+        try:
+            made = place(session, ledger, agency, customer, placed_date, _actor(actor_name), invoice or None)
+        except PlacementRefused as exc:
+            raise _fail(str(exc)) from exc
+        for p in made:
+            Console().print(f"placement {p.id}: {p.invoice_id} {p.amount_placed:f} {p.currency} with {p.agency}")
 
 
 @agency_app.command("recall")
@@ -77,18 +70,12 @@ def recall_command(
     """End a placement: the invoice goes back to the collectors' worklists."""
     from serving.services.agencies import PlacementRefused, recall
 
-    settings = Settings()
-    sessions = _sessionmaker(settings, database_url)
-    try:
-        with sessions() as session:
-            ledger, _ = _ledger(session, settings)
-            try:
-                done = recall(session, placement, _date(date, ledger.known_until.date()), _actor(actor_name))
-            except PlacementRefused as exc:
-                raise _fail(str(exc)) from exc
-            Console().print(f"placement {done.id} recalled on {done.recalled_date}")
-    finally:
-        sessions.kw["bind"].dispose()
+    with store_ledger(database_url) as (_, session, ledger, _):
+        try:
+            done = recall(session, placement, _date(date, ledger.known_until.date()), _actor(actor_name))
+        except PlacementRefused as exc:
+            raise _fail(str(exc)) from exc
+        Console().print(f"placement {done.id} recalled on {done.recalled_date}")
 
 
 @agency_app.command("recovery")
@@ -103,25 +90,19 @@ def recovery_command(
     """Record what the agency recovered on a placement and the fee it kept."""
     from serving.services.agencies import PlacementRefused, record_recovery
 
-    settings = Settings()
-    sessions = _sessionmaker(settings, database_url)
-    try:
-        with sessions() as session:
-            ledger, _ = _ledger(session, settings)
-            try:
-                made = record_recovery(
-                    session,
-                    placement,
-                    _date(date, ledger.known_until.date()),
-                    _amount(amount, "--amount"),
-                    _amount(fee, "--fee"),
-                    _actor(actor_name),
-                )
-            except PlacementRefused as exc:
-                raise _fail(str(exc)) from exc
-            Console().print(f"recovery {made.id} on placement {placement}: {made.amount:f} (fee {made.fee:f})")
-    finally:
-        sessions.kw["bind"].dispose()
+    with store_ledger(database_url) as (_, session, ledger, _):
+        try:
+            made = record_recovery(
+                session,
+                placement,
+                _date(date, ledger.known_until.date()),
+                _amount(amount, "--amount"),
+                _amount(fee, "--fee"),
+                _actor(actor_name),
+            )
+        except PlacementRefused as exc:
+            raise _fail(str(exc)) from exc
+        Console().print(f"recovery {made.id} on placement {placement}: {made.amount:f} (fee {made.fee:f})")
 
 
 @agency_app.command("performance")
@@ -129,14 +110,8 @@ def performance_command(date: DateOption = None, database_url: DatabaseOption = 
     """Per agency: placed, recovered, fees, recovery rate, days to recover (base currency)."""
     from serving.services.agencies import performance
 
-    settings = Settings()
-    sessions = _sessionmaker(settings, database_url)
-    try:
-        with sessions() as session:
-            ledger, _ = _ledger(session, settings)
-            rows = performance(session, ledger, _date(date, ledger.known_until.date()))
-    finally:
-        sessions.kw["bind"].dispose()
+    with store_ledger(database_url) as (_, session, ledger, _):
+        rows = performance(session, ledger, _date(date, ledger.known_until.date()))
     table = Table(title="agency performance")
     for column in ("agency", "placements", "placed", "recovered", "fees", "recovery rate", "days to recover"):
         table.add_column(column, justify="left" if column == "agency" else "right")

@@ -9,9 +9,11 @@ maker-checker compares those names. Use the API (one key per person) where the t
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -56,6 +58,19 @@ def _ledger(session, settings: Settings):
     except LedgerError as exc:
         raise _fail(f"{exc} (load a ledger first: payrisk store load)") from exc
     return ledger, ledger_revision(session)
+
+
+@contextmanager
+def store_ledger(database_url: str | None) -> Iterator[tuple[Settings, Any, Any, int]]:
+    """(settings, session, the store's ledger, its revision) for one command; the engine is disposed after."""
+    settings = Settings()
+    sessions = _sessionmaker(settings, database_url)
+    try:
+        with sessions() as session:
+            ledger, revision = _ledger(session, settings)
+            yield settings, session, ledger, revision
+    finally:
+        sessions.kw["bind"].dispose()
 
 
 def _resolve_period(period: str | None, ledger) -> str:

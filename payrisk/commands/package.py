@@ -10,9 +10,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from payrisk.commands.close import PeriodOption, _fail, _ledger, _resolve_period
-from payrisk.commands.store import DatabaseOption, _sessionmaker
-from serving.settings import Settings
+from payrisk.commands.close import PeriodOption, _fail, _resolve_period, store_ledger
+from payrisk.commands.store import DatabaseOption
 
 
 def package(
@@ -28,19 +27,13 @@ def package(
     from serving.services.package_inputs import gather_inputs
     from serving.services.package_render import write_package
 
-    settings = Settings()
-    sessions = _sessionmaker(settings, database_url)
-    try:
-        with sessions() as session:
-            ledger, _ = _ledger(session, settings)
-            chosen = _resolve_period(period, ledger)
-            try:
-                check_period_over(chosen, ledger.known_until)
-            except CloseError as exc:
-                raise _fail(str(exc)) from exc
-            figures = package_figures(ledger, chosen, gather_inputs(session, ledger, chosen))
-    finally:
-        sessions.kw["bind"].dispose()
+    with store_ledger(database_url) as (_, session, ledger, _):
+        chosen = _resolve_period(period, ledger)
+        try:
+            check_period_over(chosen, ledger.known_until)
+        except CloseError as exc:
+            raise _fail(str(exc)) from exc
+        figures = package_figures(ledger, chosen, gather_inputs(session, ledger, chosen))
     written = write_package(figures, out)
     console = Console()
     for kind, where in written.items():
